@@ -1,0 +1,58 @@
+# The commands the README names. `make run` and `make test` do all the set-up first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Django 6 needs Python 3.12+: the first one found (PYTHON=..., PATH, then pyenv).
+PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+UV := .tools/bin/uv
+VENV_BIN := $(CURDIR)/.venv/bin
+export UV_PYTHON_DOWNLOADS := never
+export PATH := $(VENV_BIN):$(PATH)
+
+.PHONY: help setup deps run test lint format clean
+
+help:
+	@echo "make run    set everything up and start the portal at http://127.0.0.1:8000"
+	@echo "make test   set everything up and run the whole test suite"
+	@echo "make lint   ruff"
+
+$(UV):
+	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.9,<1"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python "$(PYTHON)"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+deps: .venv/.synced node_modules/.installed
+
+setup: deps
+	mkdir -p var/celery-broker var/cache
+	DEBUG=$${DEBUG:-1} python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} python manage.py collectstatic --noinput --verbosity 0
+
+run: export DEBUG ?= 1
+run: setup
+	python manage.py seed_demo
+	honcho start
+
+test: export DEBUG ?= 1
+test: setup
+	pytest $(PYTEST_ARGS)
+
+lint: deps
+	ruff check .
+	ruff format --check .
+
+format: deps
+	ruff format .
+	ruff check --fix .
+
+clean:
+	rm -rf .venv .tools node_modules staticfiles var

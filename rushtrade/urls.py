@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api import MeView, TokenView
+
+from .health import healthz
+
+admin.site.site_header = "RushTrade operations"
+admin.site.site_title = "RushTrade operations"
+
+api_v1 = [
+    path("auth/token", TokenView.as_view(), name="api-token"),
+    path("me", MeView.as_view(), name="api-me"),
+]
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="portal/home.html"), name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "rushtrade.errors.handler400"
+handler403 = "rushtrade.errors.handler403"
+handler404 = "rushtrade.errors.handler404"
+handler500 = "rushtrade.errors.handler500"

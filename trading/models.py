@@ -1,0 +1,1 @@
+"""Securities, market data, orders, executions and positions (see issue: order entry)."""
