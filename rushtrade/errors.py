@@ -16,6 +16,22 @@ from rest_framework.views import exception_handler as drf_exception_handler
 API_PREFIXES = ("/api/",)
 
 
+class ServiceError(Exception):
+    """An error a user caused, raised by a service function: a stable `code`, a
+    `message`, the `fields` it concerns ({name: object with .code and .message}) and
+    the HTTP status an API answers with."""
+
+    def __init__(self, code: str, message: str, fields: dict | None = None, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.fields, self.status = code, message, fields or {}, status
+
+    def as_body(self) -> dict[str, Any]:
+        fields = {
+            name: {"code": err.code, "message": err.message} for name, err in self.fields.items()
+        }
+        return error_body(self.code, self.message, fields)
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"code": code, "message": message, "fields": fields or {}}
 
@@ -49,6 +65,8 @@ def validation_error_body(detail: Any) -> dict[str, Any]:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return Response(exc.as_body(), status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -25,6 +25,14 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (production).")
     SECRET_KEY = "django-insecure-embedded-development-key-not-for-production"  # noqa: S105
 
+# Fernet keys for identity numbers at rest (newest first; generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
+    FIELD_ENCRYPTION_KEYS = ["ZW1iZWRkZWQtZGV2LW9ubHkta2V5LW5vdC1zZWNyZXQ="]  # embedded run only
+
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
@@ -47,6 +55,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "axes",
     "django_celery_beat",
+    "django_countries",
+    "localflavor",
     "accounts",
     "trading",
 ]
@@ -251,3 +261,8 @@ LOGGING = {
 
 # The password `make run` gives the demo logins (embedded run only).
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="rushtrade-demo")
+
+# Account opening: approve a clean application at once (on in the embedded run).
+ACCOUNT_AUTO_APPROVE = env.bool("ACCOUNT_AUTO_APPROVE", default=DEBUG)
+# The portal's public address, for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

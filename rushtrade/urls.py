@@ -2,17 +2,23 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
-from accounts.api import MeView, TokenView
+from accounts.api import AccountViewSet, ApplicationViewSet, MeView, TokenView
 
 from .health import healthz
 
 admin.site.site_header = "RushTrade operations"
 admin.site.site_title = "RushTrade operations"
 
+router = SimpleRouter(trailing_slash=False)
+router.register("applications", ApplicationViewSet, basename="application")
+router.register("accounts", AccountViewSet, basename="account")
+
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),
     path("me", MeView.as_view(), name="api-me"),
+    *router.urls,
 ]
 
 urlpatterns = [
