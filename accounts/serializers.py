@@ -1,9 +1,13 @@
+from django_countries import countries
 from django_countries.serializer_fields import CountryField
 from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
 from .models import Account, AccountApplication, Agreement, AgreementAcceptance
 from .onboarding import EDITABLE_FIELDS
+
+# ISO 3166-1 alpha-2 codes: one enum in the OpenAPI schema for every country field.
+COUNTRY_CHOICES = [(country.code, country.name) for country in countries]
 
 
 class AgreementAcceptanceSerializer(serializers.ModelSerializer):

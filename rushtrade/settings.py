@@ -238,6 +238,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "accounts.serializers.COUNTRY_CHOICES",
+        "MoneyRangeEnum": "accounts.models.MoneyRange",
+        "AgreementEnum": "accounts.models.Agreement",
+    },
 }
 
 # Production hardening: on whenever DEBUG is off, each switchable from the environment.

@@ -11,7 +11,7 @@ from .health import healthz
 admin.site.site_header = "RushTrade operations"
 admin.site.site_title = "RushTrade operations"
 
-router = SimpleRouter(trailing_slash=False)
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("accounts", AccountViewSet, basename="account")
 

@@ -46,7 +46,10 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_refuses_to_start_without_encryption_keys():
-    result = run_manage("check", ALLOWED_HOSTS="portal.rushtrade.example",
-                        SECRET_KEY="x7$Kq!v2m#pR9sLw@eT4yB8nZ0cF6hJ3uA1dG5iO-Production-Grade-Key")
+    result = run_manage(
+        "check",
+        ALLOWED_HOSTS="portal.rushtrade.example",
+        SECRET_KEY="x7$Kq!v2m#pR9sLw@eT4yB8nZ0cF6hJ3uA1dG5iO-Production-Grade-Key",
+    )
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
