@@ -1,8 +1,53 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
+from . import onboarding
 from .forms import StaffUserChangeForm, StaffUserCreationForm
-from .models import User
+from .models import (
+    Account,
+    AccountApplication,
+    AccountHolder,
+    AgreementAcceptance,
+    ApplicationEvent,
+    ApplicationStatus,
+    RegisteredState,
+    RestrictedJurisdiction,
+    User,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ApplicationInline(ReadOnlyInline):
+    model = AccountApplication
+    fk_name = "applicant"
+    fields = ("id", "account_type", "status", "submitted_at", "decided_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
+class HoldingInline(ReadOnlyInline):
+    model = AccountHolder
+    fk_name = "user"
+    fields = ("account", "role")
+    readonly_fields = fields
+    verbose_name = "account held"
+    verbose_name_plural = "accounts held"
 
 
 @admin.register(User)
@@ -12,6 +57,7 @@ class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
     search_fields = ("email", "first_name", "last_name")
+    inlines = [ApplicationInline, HoldingInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),
@@ -30,3 +76,222 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+
+@admin.register(RegisteredState)
+class RegisteredStateAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "registered", "registered_on", "age_of_majority")
+    list_editable = ("registered",)
+    list_filter = ("registered",)
+    search_fields = ("code", "name")
+
+
+@admin.register(RestrictedJurisdiction)
+class RestrictedJurisdictionAdmin(admin.ModelAdmin):
+    list_display = ("name", "country", "region", "reason", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "region")
+
+
+class EventInline(ReadOnlyInline):
+    model = ApplicationEvent
+    fields = ("created_at", "actor", "action", "from_status", "to_status", "note")
+    readonly_fields = fields
+    verbose_name_plural = "history (who did what, when)"
+
+
+class AgreementInline(ReadOnlyInline):
+    model = AgreementAcceptance
+    fields = ("agreement", "version", "accepted_at", "ip_address")
+    readonly_fields = fields
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", "Approve and open the account"),
+            ("request_information", "Request information from the applicant"),
+            ("reject", "Reject"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        required=False,
+        help_text="Required to reject (the reason) or to request information (what is "
+        "needed); the applicant sees it.",
+    )
+
+
+IDENTITY_NUMBER_FIELDS = {"tax_id", "foreign_tax_id", "tax_id_fingerprint"}
+
+
+@admin.register(AccountApplication)
+class AccountApplicationAdmin(admin.ModelAdmin):
+    """The review queue. Applicant data is read-only here (it changes only through the
+    applicant's own validated steps); identity numbers show masked."""
+
+    list_display = (
+        "id",
+        "applicant",
+        "full_name",
+        "account_type",
+        "country",
+        "state",
+        "status",
+        "flags",
+        "submitted_at",
+    )
+    list_filter = ("status", "account_type", "tax_form", "country", "submitted_at")
+    search_fields = (
+        "applicant__email",
+        "given_name",
+        "family_name",
+        "email",
+        "tax_id_last4",
+        "account__account_number",
+    )
+    ordering = ("-submitted_at", "-created_at")
+    list_select_related = ("applicant",)
+    inlines = [AgreementInline, EventInline]
+    exclude = tuple(IDENTITY_NUMBER_FIELDS)
+    change_form_template = "admin/accounts/accountapplication/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        names = [f.name for f in self.model._meta.fields if f.name not in IDENTITY_NUMBER_FIELDS]
+        return ["check_results", "tax_id_masked", "foreign_tax_id_masked", *names]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="name")
+    def full_name(self, obj):
+        return f"{obj.given_name} {obj.family_name}".strip()
+
+    @admin.display(description="flags")
+    def flags(self, obj):
+        return ", ".join(r.get("code", "") for r in obj.review_reasons) or "–"
+
+    @admin.display(description="check results")
+    def check_results(self, obj):
+        if not obj.review_reasons:
+            return "No flags." if obj.submitted_at else "Not submitted yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><code>{}</code>: {}</li>",
+                ((r.get("code"), r.get("message")) for r in obj.review_reasons),
+            ),
+        )
+
+    @admin.display(description="tax id")
+    def tax_id_masked(self, obj):
+        return f"{obj.get_tax_id_type_display()}: {obj.tax_id_masked}" if obj.tax_id_last4 else "–"
+
+    @admin.display(description="foreign tax id")
+    def foreign_tax_id_masked(self, obj):
+        return obj.foreign_tax_id_masked or "–"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="accounts_accountapplication_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(AccountApplication, pk=pk)
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            decision, note = form.cleaned_data["decision"], form.cleaned_data["note"]
+            try:
+                if decision == "approve":
+                    onboarding.approve_application(application, request.user, note)
+                elif decision == "reject":
+                    onboarding.reject_application(application, request.user, note)
+                else:
+                    onboarding.request_information(application, request.user, note)
+            except onboarding.ApplicationError as exc:
+                for field_error in exc.fields.values():
+                    form.add_error("note", field_error.message)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                application.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"Application {application.pk} is now "
+                    f"{application.get_status_display().lower()}.",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse("admin:accounts_accountapplication_change", args=[application.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": application,
+            "form": form,
+            "title": f"Decide on application {application.pk}",
+            "decidable": application.status
+            in (ApplicationStatus.SUBMITTED, ApplicationStatus.ACTION_REQUIRED),
+        }
+        return TemplateResponse(request, "admin/accounts/accountapplication/decide.html", context)
+
+
+class AccountHolderInline(ReadOnlyInline):
+    model = AccountHolder
+    fields = ("user", "role")
+    readonly_fields = fields
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("account_number", "account_type", "status", "primary_holder", "opened_at")
+    list_filter = ("status", "account_type")
+    search_fields = ("account_number", "holders__email", "holders__last_name")
+    readonly_fields = ("account_number", "account_type", "application_link", "opened_at")
+    fields = (
+        "account_number",
+        "account_type",
+        "status",
+        "application_link",
+        "opened_at",
+        "closed_at",
+    )
+    inlines = [AccountHolderInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("accountholder_set__user")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="primary holder")
+    def primary_holder(self, obj):
+        for holding in obj.accountholder_set.all():
+            if holding.role == AccountHolder.Role.PRIMARY:
+                return holding.user.email
+        return "–"
+
+    @admin.display(description="application")
+    def application_link(self, obj):
+        if not obj.application_id:
+            return "–"
+        url = reverse("admin:accounts_accountapplication_change", args=[obj.application_id])
+        return format_html('<a href="{}">Application {}</a>', url, obj.application_id)

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from accounts import views as account_views
 from accounts.api import AccountViewSet, ApplicationViewSet, MeView, TokenView
 
 from .health import healthz
@@ -12,8 +12,8 @@ admin.site.site_header = "RushTrade operations"
 admin.site.site_title = "RushTrade operations"
 
 router = SimpleRouter(trailing_slash=False, use_regex_path=False)
-router.register("applications", ApplicationViewSet, basename="application")
-router.register("accounts", AccountViewSet, basename="account")
+router.register("applications", ApplicationViewSet, basename="api-application")
+router.register("accounts", AccountViewSet, basename="api-account")
 
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),
@@ -22,7 +22,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="portal/home.html"), name="home"),
+    path("", account_views.home, name="home"),
+    path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
