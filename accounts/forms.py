@@ -29,7 +29,9 @@ class BootstrapMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple) or isinstance(widget, forms.CheckboxInput):
+            if isinstance(
+                widget, forms.RadioSelect | forms.CheckboxSelectMultiple | forms.CheckboxInput
+            ):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"
