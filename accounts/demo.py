@@ -1,11 +1,13 @@
 """Demo data for the embedded run: a staff user and a demo customer, both verified."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from .models import User
+from . import onboarding
+from .models import ApplicationStatus, User
 
 
 @dataclass(frozen=True)
@@ -42,4 +44,50 @@ def ensure_demo_users(password: str) -> list[DemoLogin]:
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
         logins.append(DemoLogin(role, email, password))
+        if not staff:
+            ensure_demo_account(user)
     return logins
+
+
+DEMO_APPLICATION = {
+    "account_type": "individual_cash",
+    "date_of_birth": date(1985, 6, 15),
+    "citizenship": "US",
+    "tax_residence": "US",
+    "phone": "+15128675309",
+    "street_address": "1100 Congress Ave",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+    "tax_id_type": "ssn",
+    "tax_id": "401-22-3344",
+    "employment_status": "employed",
+    "employer": "Demo Corp",
+    "occupation": "Analyst",
+    "annual_income": "100000-250000",
+    "net_worth": "250000-1000000",
+    "liquid_net_worth": "100000-250000",
+    "investment_objective": "growth",
+    "investment_experience": "good",
+    "risk_tolerance": "medium",
+    "is_control_person": False,
+    "is_affiliated_with_broker": False,
+    "is_politically_exposed": False,
+    "trusted_contact_declined": True,
+    "tax_certification_signature": "Dana Demo",
+}
+
+
+def ensure_demo_account(user: User) -> None:
+    """The demo customer has an open individual cash account from an approved application."""
+    if user.accounts.exists():
+        return
+    application = onboarding.start_application(
+        user,
+        DEMO_APPLICATION,
+        agreements=onboarding.AGREEMENT_VERSIONS.keys() - {"margin_agreement"},
+    )
+    application = onboarding.submit_application(application, user)
+    if application.status != ApplicationStatus.APPROVED:
+        onboarding.approve_application(application, None, note="demo data")

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from . import onboarding
@@ -66,6 +67,7 @@ def _apply_errors(form, error: onboarding.ApplicationError, application) -> None
         form.add_error(None, error.message)
 
 
+@sensitive_post_parameters("tax_id", "foreign_tax_id")
 @login_required
 def application_step(request, pk, step):
     application = _own_application(request, pk)

@@ -159,3 +159,6 @@ def test_seed_demo_creates_verified_staff_and_customer(settings):
     assert staff.is_staff and not customer.is_staff
     assert customer.check_password("demo-password-for-test")
     assert customer.emailaddress_set.get().verified
+    account = customer.accounts.get()
+    assert account.status == "active" and account.account_type == "individual_cash"
+    assert not staff.accounts.exists()

@@ -292,3 +292,16 @@ def test_account_and_customer_pages_in_admin(staff_client, settings):
     assert account.account_number in listing
     page = staff_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert account.account_number in page.content.decode()
+
+
+def test_tax_id_never_in_logs_or_email(
+    client, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.ACCOUNT_AUTO_APPROVE = True
+    caplog.set_level("DEBUG")
+    client.force_login(UserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        walk(client, TEXAS_STEPS)
+    assert "219099998" not in caplog.text and "219-09-9998" not in caplog.text
+    assert all("219" not in m.body or "219-09" not in m.body for m in mail.outbox)
+    assert mail.outbox and all("9998" not in m.body for m in mail.outbox)
