@@ -7,7 +7,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from . import onboarding
+from rushtrade.errors import ServiceError
+
+from . import funding, ledger, onboarding
 from .forms import StaffUserChangeForm, StaffUserCreationForm
 from .models import (
     Account,
@@ -16,10 +18,50 @@ from .models import (
     AgreementAcceptance,
     ApplicationEvent,
     ApplicationStatus,
+    BankLink,
+    Hold,
+    JournalEntry,
+    LedgerAccount,
+    Posting,
     RegisteredState,
     RestrictedJurisdiction,
+    Transfer,
+    TransferStatus,
     User,
 )
+
+
+class StaffActionMixin:
+    """A form page for a staff action on one object (approve, reject, post an entry...):
+    the action is a service function; its ServiceError shows on the form."""
+
+    def staff_action_view(self, request, obj, form, perform, *, title, allowed=True, summary=""):
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        if request.method == "POST" and allowed and form.is_valid():
+            try:
+                result = perform(form)
+            except ServiceError as exc:
+                for name, field_error in exc.fields.items():
+                    form.add_error(name if name in form.fields else None, field_error.message)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Done: {result}.", messages.SUCCESS)
+                opts = obj._meta
+                return redirect(
+                    reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": obj._meta,
+            "original": obj,
+            "form": form,
+            "title": title,
+            "allowed": allowed,
+            "summary": summary,
+        }
+        return TemplateResponse(request, "admin/staff_action.html", context)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -115,7 +157,7 @@ class DecisionForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    note = forms.CharField(
+    reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         required=False,
         help_text="Required to reject (the reason) or to request information (what is "
@@ -127,7 +169,7 @@ IDENTITY_NUMBER_FIELDS = {"tax_id", "foreign_tax_id", "tax_id_fingerprint"}
 
 
 @admin.register(AccountApplication)
-class AccountApplicationAdmin(admin.ModelAdmin):
+class AccountApplicationAdmin(StaffActionMixin, admin.ModelAdmin):
     """The review queue. Applicant data is read-only here (it changes only through the
     applicant's own validated steps); identity numbers show masked."""
 
@@ -210,45 +252,26 @@ class AccountApplicationAdmin(admin.ModelAdmin):
         ]
 
     def decide_view(self, request, pk):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
         application = get_object_or_404(AccountApplication, pk=pk)
-        form = DecisionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            decision, note = form.cleaned_data["decision"], form.cleaned_data["note"]
-            try:
-                if decision == "approve":
-                    onboarding.approve_application(application, request.user, note)
-                elif decision == "reject":
-                    onboarding.reject_application(application, request.user, note)
-                else:
-                    onboarding.request_information(application, request.user, note)
-            except onboarding.ApplicationError as exc:
-                for field_error in exc.fields.values():
-                    form.add_error("note", field_error.message)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
-            else:
-                application.refresh_from_db()
-                self.message_user(
-                    request,
-                    f"Application {application.pk} is now "
-                    f"{application.get_status_display().lower()}.",
-                    messages.SUCCESS,
-                )
-                return redirect(
-                    reverse("admin:accounts_accountapplication_change", args=[application.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": application,
-            "form": form,
-            "title": f"Decide on application {application.pk}",
-            "decidable": application.status
+
+        def perform(form):
+            decision, note = form.cleaned_data["decision"], form.cleaned_data["reason"]
+            if decision == "approve":
+                return onboarding.approve_application(application, request.user, note)
+            if decision == "reject":
+                return onboarding.reject_application(application, request.user, note)
+            return onboarding.request_information(application, request.user, note)
+
+        return self.staff_action_view(
+            request,
+            application,
+            DecisionForm(request.POST or None),
+            perform,
+            title=f"Decide on application {application.pk}",
+            allowed=application.status
             in (ApplicationStatus.SUBMITTED, ApplicationStatus.ACTION_REQUIRED),
-        }
-        return TemplateResponse(request, "admin/accounts/accountapplication/decide.html", context)
+            summary=self.check_results(application),
+        )
 
 
 class AccountHolderInline(ReadOnlyInline):
@@ -258,7 +281,7 @@ class AccountHolderInline(ReadOnlyInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(StaffActionMixin, admin.ModelAdmin):
     list_display = ("account_number", "account_type", "status", "primary_holder", "opened_at")
     list_filter = ("status", "account_type")
     search_fields = ("account_number", "holders__email", "holders__last_name")
@@ -295,3 +318,197 @@ class AccountAdmin(admin.ModelAdmin):
             return "–"
         url = reverse("admin:accounts_accountapplication_change", args=[obj.application_id])
         return format_html('<a href="{}">Application {}</a>', url, obj.application_id)
+
+
+# --- Ledger and funding ------------------------------------------------------------------------
+
+
+class ManualEntryForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k.value, k.label) for k in ledger.MANUAL_KINDS])
+    amount = forms.CharField(
+        help_text="Dollars. Adjustments are signed (negative debits the "
+        "customer); fees debit and interest credits the customer."
+    )
+    description = forms.CharField(max_length=200, help_text="What the customer sees.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        help_text="Why (required; kept with the entry).",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=False)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PostingInline(ReadOnlyInline):
+    model = Posting
+    fields = ("ledger_account", "amount", "settles_on")
+    readonly_fields = fields
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(StaffActionMixin, ReadOnlyAdmin):
+    """The ledger, read-only: corrections are reversing entries."""
+
+    list_display = ("id", "created_at", "kind", "account", "description", "created_by")
+    list_filter = ("kind", "created_at")
+    search_fields = ("description", "account__account_number", "reason")
+    list_select_related = ("account", "created_by")
+    fields = (
+        "kind",
+        "account",
+        "description",
+        "reason",
+        "created_by",
+        "created_at",
+        "reverses",
+        "idempotency_key",
+    )
+    readonly_fields = fields
+    inlines = [PostingInline]
+    change_form_template = "admin/accounts/journalentry/change_form.html"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/reverse/",
+                self.admin_site.admin_view(self.reverse_view),
+                name="accounts_journalentry_reverse",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reverse_view(self, request, pk):
+        entry = get_object_or_404(JournalEntry, pk=pk)
+        return self.staff_action_view(
+            request,
+            entry,
+            ReasonForm(request.POST or None),
+            lambda form: ledger.reverse_entry(entry, request.user, form.cleaned_data["reason"]),
+            title="Post a reversing entry",
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # No field is editable; "change" here only means the right to post a reversal.
+        return request.user.has_perm("accounts.add_journalentry")
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "kind", "account", "balance")
+    list_filter = ("kind",)
+    search_fields = ("account__account_number",)
+    list_select_related = ("account",)
+
+
+@admin.register(Hold)
+class HoldAdmin(ReadOnlyAdmin):
+    list_display = ("account", "amount", "reason", "reference", "created_at", "released_at")
+    list_filter = ("reason", ("released_at", admin.EmptyFieldListFilter))
+    search_fields = ("account__account_number", "reference")
+
+
+@admin.register(BankLink)
+class BankLinkAdmin(ReadOnlyAdmin):
+    list_display = (
+        "account",
+        "nickname",
+        "routing_number",
+        "masked_number",
+        "bank_account_type",
+        "active",
+        "created_at",
+    )
+    list_filter = ("active", "bank_account_type")
+    search_fields = ("account__account_number", "routing_number", "bank_account_last4")
+    exclude = ("bank_account_number", "bank_account_fingerprint")
+
+
+class TransferDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("complete", "Approve: the money has moved"), ("reject", "Reject")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        help_text="Required to reject; the customer sees it.",
+    )
+
+
+@admin.register(Transfer)
+class TransferAdmin(StaffActionMixin, ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "account",
+        "direction",
+        "amount",
+        "status",
+        "requested_at",
+        "completed_at",
+    )
+    list_filter = ("status", "direction", "requested_at")
+    search_fields = ("account__account_number", "client_transfer_id")
+    list_select_related = ("account",)
+    readonly_fields = (
+        "account",
+        "bank_link",
+        "direction",
+        "amount",
+        "status",
+        "client_transfer_id",
+        "requested_by",
+        "requested_at",
+        "submitted_at",
+        "completed_at",
+        "decided_by",
+        "reason",
+        "journal_entry",
+    )
+    fields = readonly_fields
+    change_form_template = "admin/accounts/transfer/change_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("accounts.change_transfer")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="accounts_transfer_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk):
+        transfer = get_object_or_404(Transfer, pk=pk)
+
+        def perform(form):
+            if form.cleaned_data["decision"] == "complete":
+                return funding.complete_transfer(transfer, request.user)
+            return funding.reject_transfer(transfer, request.user, form.cleaned_data["reason"])
+
+        return self.staff_action_view(
+            request,
+            transfer,
+            TransferDecisionForm(request.POST or None),
+            perform,
+            title="Decide on transfer",
+            allowed=transfer.status in (TransferStatus.REQUESTED, TransferStatus.PENDING),
+        )

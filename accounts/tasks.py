@@ -21,3 +21,13 @@ def send_application_status_email(self, application_id: int) -> None:
         send_mail(subject, body, None, [application.email or application.applicant.email])
     except OSError as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(acks_late=True)
+def run_ach_simulator() -> dict:
+    """The embedded run's ACH processor: settles transfers after a delay."""
+    from . import funding
+
+    if not settings.ACH_SIMULATOR:
+        return {}
+    return funding.run_ach_simulator()

@@ -6,6 +6,7 @@ DEBUG unset: then SECRET_KEY and ALLOWED_HOSTS must be given and the HTTPS
 hardening below is on, so `manage.py check --deploy` reports nothing.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -271,3 +272,10 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="rushtrade-demo")
 ACCOUNT_AUTO_APPROVE = env.bool("ACCOUNT_AUTO_APPROVE", default=DEBUG)
 # The portal's public address, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Funding. The ACH simulator (a Celery task) settles transfers after a delay in the
+# embedded run; in production the bank's answers, or staff in admin, complete them.
+ACH_SIMULATOR = env.bool("ACH_SIMULATOR", default=DEBUG)
+ACH_SIMULATED_SETTLEMENT_SECONDS = env.int("ACH_SIMULATED_SETTLEMENT_SECONDS", default=20)
+DAILY_DEPOSIT_LIMIT = Decimal(env.str("DAILY_DEPOSIT_LIMIT", default="50000.00"))
+MAX_TRANSFER_AMOUNT = Decimal(env.str("MAX_TRANSFER_AMOUNT", default="1000000.00"))

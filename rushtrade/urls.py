@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts import views as account_views
 from accounts.api import AccountViewSet, ApplicationViewSet, MeView, TokenView
+from accounts.funding_api import ActivityViewSet, BalancesView, BankLinkViewSet, TransferViewSet
 
 from .health import healthz
 
@@ -14,10 +15,18 @@ admin.site.site_title = "RushTrade operations"
 router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("applications", ApplicationViewSet, basename="api-application")
 router.register("accounts", AccountViewSet, basename="api-account")
+router.register(
+    "accounts/<str:account_number>/bank-links", BankLinkViewSet, basename="api-bank-link"
+)
+router.register("accounts/<str:account_number>/transfers", TransferViewSet, basename="api-transfer")
+router.register(
+    "accounts/<str:account_number>/activities", ActivityViewSet, basename="api-activity"
+)
 
 api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),
     path("me", MeView.as_view(), name="api-me"),
+    path("accounts/<str:account_number>/balances", BalancesView.as_view(), name="api-balances"),
     *router.urls,
 ]
 

@@ -198,7 +198,7 @@ def staff_client(client):
 
 def decide(client, application, decision, note=""):
     url = reverse("admin:accounts_accountapplication_decide", args=[application.pk])
-    return client.post(url, {"decision": decision, "note": note})
+    return client.post(url, {"decision": decision, "reason": note})
 
 
 def test_queue_filters_and_masks_tax_id(staff_client, flagged):

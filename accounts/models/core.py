@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 
-from .fields import EncryptedTextField
+from ..fields import EncryptedTextField
 
 
 class EmailUserManager(UserManager):

@@ -1,0 +1,158 @@
+"""The cash ledger: double-entry journal entries made of postings that sum to zero."""
+
+from decimal import Decimal
+
+from django.db import models
+
+from .core import Account, User
+
+__all__ = [
+    "Hold",
+    "JournalEntry",
+    "JournalEntryKind",
+    "LedgerAccount",
+    "LedgerAccountKind",
+    "Posting",
+]
+
+
+class LedgerAccountKind(models.TextChoices):
+    CUSTOMER_CASH = "customer_cash", "Customer cash"
+    FIRM_BANK = "firm_bank", "Firm bank (customer funds)"
+    CLEARING = "clearing", "Clearing firm"
+    COMMISSION_REVENUE = "commission_revenue", "Commission revenue"
+    FEE_REVENUE = "fee_revenue", "Fee revenue"
+    REGULATORY_FEES = "regulatory_fees", "Regulatory fees payable (SEC fee, FINRA TAF)"
+    INTEREST_EXPENSE = "interest_expense", "Interest paid to customers"
+    ADJUSTMENTS = "adjustments", "Firm adjustments"
+
+
+class LedgerAccount(models.Model):
+    """A ledger account: one per customer account for its cash, one per firm account kind.
+    `balance` caches the sum of its postings and changes in the same transaction as
+    they do (checked by `ledger.verify_balances`)."""
+
+    kind = models.CharField(max_length=24, choices=LedgerAccountKind.choices)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
+    balance = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind"], name="ledger_one_per_account_kind"),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(account__isnull=True),
+                name="ledger_one_firm_account_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=True)
+                | models.Q(kind=LedgerAccountKind.CUSTOMER_CASH),
+                name="ledger_customer_accounts_hold_cash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.account.account_number if self.account_id else "firm"
+        return f"{self.get_kind_display()} ({owner})"
+
+
+class JournalEntryKind(models.TextChoices):
+    DEPOSIT = "deposit", "Deposit"
+    WITHDRAWAL = "withdrawal", "Withdrawal"
+    BUY = "buy", "Purchase"
+    SELL = "sell", "Sale"
+    FEE = "fee", "Fee"
+    INTEREST = "interest", "Interest"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    REVERSAL = "reversal", "Reversal"
+
+
+class JournalEntry(models.Model):
+    """A posted journal entry. Immutable: a correction is a reversing entry."""
+
+    kind = models.CharField(max_length=16, choices=JournalEntryKind.choices)
+    description = models.CharField(max_length=200)
+    account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="journal_entries",
+        help_text="The customer account concerned, if any",
+    )
+    reason = models.TextField(blank=True, help_text="Why (required for manual entries)")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()}: {self.description}"
+
+
+class Posting(models.Model):
+    """One line of a journal entry: a signed amount on one ledger account (credit to a
+    customer's cash is positive). `settles_on` is when the money settles (T+1 for
+    trades); cash counts as settled from that day."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    ledger_account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="postings"
+    )
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    settles_on = models.DateField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="posting_amount_nonzero"),
+        ]
+        indexes = [
+            models.Index(fields=["ledger_account", "-id"], name="posting_account_recent"),
+            models.Index(
+                fields=["ledger_account", "settles_on"],
+                name="posting_unsettled",
+                condition=models.Q(amount__gt=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.ledger_account}"
+
+
+class Hold(models.Model):
+    """Cash set aside for an open order or a requested withdrawal: not a posting, but it
+    reduces buying power and withdrawable cash until released."""
+
+    class Reason(models.TextChoices):
+        ORDER = "order", "Open order"
+        WITHDRAWAL = "withdrawal", "Withdrawal in progress"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    reference = models.CharField(max_length=64, help_text="Order or transfer it holds for")
+    created_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="hold_amount_positive"),
+            models.UniqueConstraint(fields=["reason", "reference"], name="hold_once_per_reference"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account"], name="hold_active", condition=models.Q(released_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} held for {self.get_reason_display().lower()} {self.reference}"
