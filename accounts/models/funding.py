@@ -71,7 +71,8 @@ class Transfer(models.Model):
     status = models.CharField(
         max_length=10, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
     )
-    client_transfer_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint applies only to given ids.
+    client_transfer_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
