@@ -50,8 +50,9 @@ def clean_amount(value, *, allow_negative: bool = False, field: str = "amount") 
     try:
         amount = Decimal(str(value).strip().replace(",", "").lstrip("$"))
     except (InvalidOperation, ValueError):
-        raise _invalid(field, "invalid_amount",
-                       "Enter an amount in dollars, e.g. 250.00.") from None
+        raise _invalid(
+            field, "invalid_amount", "Enter an amount in dollars, e.g. 250.00."
+        ) from None
     if not amount.is_finite():
         raise _invalid(field, "invalid_amount", "Enter an amount in dollars, e.g. 250.00.")
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):

@@ -7,10 +7,11 @@ and changes in the same transaction as the postings.
 
 Balances (see README "Money"):
     cash            = sum of postings
-    unsettled_cash  = credits not settled yet (sale proceeds settle T+1)
-    settled_cash    = cash - unsettled_cash
+    settled_cash    = sum of postings whose settlement date has come (trades settle T+1;
+                      transfers settle when they complete)
+    unsettled_cash  = cash - settled_cash (sale proceeds less purchases not settled yet)
     holds           = cash set aside for open orders and requested withdrawals
-    withdrawable    = max(0, settled_cash - holds)
+    withdrawable    = max(0, min(settled_cash, cash) - holds)
     buying power, cash account   = settled_cash + unsettled_cash - holds  (= cash - holds)
     buying power, margin account = 2 x (equity - 50% x long market value) - holds,
                                    equity = cash + long market value   (Reg T, 50% initial)

@@ -1,7 +1,9 @@
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
+from stdnum import luhn
 
-from accounts.models import User
+from accounts.models import Account, AccountHolder, AccountType, User
 
 PASSWORD = "correct-horse-battery"
 
@@ -26,3 +28,45 @@ class UserFactory(factory.django.DjangoModelFactory):
 class StaffFactory(UserFactory):
     is_staff = True
     is_superuser = True
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """An open account held by `holder` (a new customer unless given)."""
+
+    class Meta:
+        model = Account
+        skip_postgeneration_save = True
+
+    account_number = factory.Sequence(
+        lambda n: f"RT{1_000_000 + n}{luhn.calc_check_digit(str(1_000_000 + n))}"
+    )
+    account_type = AccountType.INDIVIDUAL_CASH
+    opened_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def holder(obj, create, extracted, **kwargs):
+        if create:
+            AccountHolder.objects.create(
+                account=obj, user=extracted or UserFactory(), role=AccountHolder.Role.PRIMARY
+            )
+
+
+ROUTING = "021000021"
+
+
+def fund(account, amount, user=None):
+    """Link a bank (once) and complete a deposit of `amount`."""
+    from accounts import funding
+
+    user = user or account.holders.first()
+    link = account.bank_links.filter(active=True).first() or funding.link_bank(
+        account,
+        user,
+        routing_number=ROUTING,
+        bank_account_number="000123456789",
+        bank_account_type="checking",
+    )
+    transfer, _ = funding.request_transfer(
+        account, user, direction="deposit", amount=amount, bank_link_id=link.pk
+    )
+    return funding.complete_transfer(transfer)
