@@ -221,9 +221,8 @@ def test_ledger_invariants_over_random_operations(ops):
         bank_account_type="savings",
     )
     clearing = ledger.firm_ledger(LedgerAccountKind.CLEARING)
-    open_transfers, holds, n = [], [], 0
-    for op, amount in ops:
-        n += 1
+    open_transfers, holds = [], []
+    for n, (op, amount) in enumerate(ops):
         try:
             if op == "deposit":
                 t, _ = funding.request_transfer(
