@@ -285,15 +285,78 @@ class AccountAdmin(StaffActionMixin, admin.ModelAdmin):
     list_display = ("account_number", "account_type", "status", "primary_holder", "opened_at")
     list_filter = ("status", "account_type")
     search_fields = ("account_number", "holders__email", "holders__last_name")
-    readonly_fields = ("account_number", "account_type", "application_link", "opened_at")
+    readonly_fields = (
+        "account_number",
+        "account_type",
+        "application_link",
+        "opened_at",
+        "balances",
+    )
     fields = (
         "account_number",
         "account_type",
         "status",
+        "balances",
         "application_link",
         "opened_at",
         "closed_at",
     )
+    change_form_template = "admin/accounts/account/change_form.html"
+
+    @admin.display(description="balances")
+    def balances(self, obj):
+        b = ledger.balances(obj)
+        return format_html_join(
+            ", ",
+            "{}: ${}",
+            (
+                (label, f"{value:,.2f}")
+                for label, value in (
+                    ("cash", b.cash),
+                    ("settled", b.settled_cash),
+                    ("unsettled", b.unsettled_cash),
+                    ("holds", b.holds),
+                    ("withdrawable", b.withdrawable),
+                    ("buying power", b.buying_power),
+                )
+            ),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/post-entry/",
+                self.admin_site.admin_view(self.post_entry_view),
+                name="accounts_account_post_entry",
+            ),
+            *super().get_urls(),
+        ]
+
+    def post_entry_view(self, request, pk):
+        account = get_object_or_404(Account, pk=pk)
+        if not request.user.has_perm("accounts.add_journalentry"):
+            raise PermissionDenied
+
+        def perform(form):
+            data = form.cleaned_data
+            return ledger.post_manual_entry(
+                account,
+                data["kind"],
+                data["amount"],
+                data["description"],
+                data["reason"],
+                request.user,
+            )
+
+        return self.staff_action_view(
+            request,
+            account,
+            ManualEntryForm(request.POST or None),
+            perform,
+            title="Post a manual entry",
+            summary=self.balances(account),
+        )
+
     inlines = [AccountHolderInline]
 
     def get_queryset(self, request):
