@@ -295,3 +295,38 @@ STEPS = [
 ]
 STEP_TITLES = {slug: form.title for slug, form in STEPS}
 STEP_OF_FIELD = {name: slug for slug, form in STEPS for name in form.base_fields}
+
+
+# --- Funding ---------------------------------------------------------------------------------
+
+from .models import BankAccountType, TransferDirection  # noqa: E402
+
+
+class BankLinkForm(BootstrapMixin, forms.Form):
+    nickname = forms.CharField(max_length=50, required=False, label="Nickname (optional)")
+    routing_number = forms.CharField(max_length=12, label="Routing number (ABA)")
+    bank_account_number = forms.CharField(
+        max_length=20,
+        label="Account number",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    bank_account_type = forms.ChoiceField(choices=BankAccountType.choices, label="Type")
+
+
+class TransferForm(BootstrapMixin, forms.Form):
+    direction = forms.ChoiceField(
+        choices=TransferDirection.choices,
+        widget=forms.RadioSelect,
+        initial=TransferDirection.DEPOSIT,
+    )
+    amount = forms.CharField(
+        max_length=30,
+        label="Amount (USD)",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"}),
+    )
+    bank_link = forms.ChoiceField(label="Bank account")
+    client_transfer_id = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, bank_links=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bank_link"].choices = [(link.pk, str(link)) for link in bank_links]

@@ -190,7 +190,7 @@ def balances(
     today = today or timezone.localdate()
     money = DecimalField(max_digits=18, decimal_places=2)
     unsettled = (
-        Posting.objects.filter(ledger_account=OuterRef("pk"), amount__gt=0, settles_on__gt=today)
+        Posting.objects.filter(ledger_account=OuterRef("pk"), settles_on__gt=today)
         .values("ledger_account")
         .annotate(total=Sum("amount"))
         .values("total")

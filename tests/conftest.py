@@ -37,8 +37,9 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
-def _locmem_email(settings):
+def _test_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.ACH_SIMULATOR = False  # tests move transfers themselves
 
 
 @pytest.fixture(autouse=True)

@@ -127,6 +127,10 @@ class Posting(models.Model):
     def __str__(self) -> str:
         return f"{self.amount} on {self.ledger_account}"
 
+    @property
+    def magnitude(self) -> Decimal:
+        return abs(self.amount)
+
 
 class Hold(models.Model):
     """Cash set aside for an open order or a requested withdrawal: not a posting, but it

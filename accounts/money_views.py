@@ -1,0 +1,158 @@
+"""Customer pages for an account's money: overview with balances, transfers, activity."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from rushtrade.errors import ServiceError
+
+from . import funding, ledger
+from .forms import BankLinkForm, TransferForm
+from .models import Account, LedgerAccountKind, Posting
+
+
+def _own_account(request, number) -> Account:
+    return get_object_or_404(Account, account_number=number, holders=request.user)
+
+
+def _activity(account):
+    return (
+        Posting.objects.filter(
+            ledger_account__account=account, ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH
+        )
+        .select_related("entry")
+        .order_by("-id")
+    )
+
+
+def _service_errors_to_form(form, error: ServiceError) -> None:
+    for name, field_error in error.fields.items():
+        form.add_error(name if name in form.fields else None, field_error.message)
+    if not error.fields:
+        form.add_error(None, error.message)
+
+
+@login_required
+def account_overview(request, number):
+    account = _own_account(request, number)
+    return render(
+        request,
+        "accounts/account_overview.html",
+        {
+            "account": account,
+            "balances": ledger.balances(account),
+            "activity": _activity(account)[:10],
+        },
+    )
+
+
+@login_required
+def balances_partial(request, number):
+    account = _own_account(request, number)
+    return render(
+        request,
+        "accounts/_balances.html",
+        {"account": account, "balances": ledger.balances(account)},
+    )
+
+
+@login_required
+def activity(request, number):
+    account = _own_account(request, number)
+    page = Paginator(_activity(account), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/activity.html", {"account": account, "page": page})
+
+
+def _transfers_context(account, transfer_form=None, bank_form=None):
+    links = list(account.bank_links.filter(active=True))
+    return {
+        "account": account,
+        "bank_links": links,
+        "transfers": account.transfers.select_related("bank_link")[:50],
+        "transfer_form": transfer_form
+        or TransferForm(bank_links=links, initial={"client_transfer_id": uuid.uuid4().hex}),
+        "bank_form": bank_form or BankLinkForm(),
+        "balances": ledger.balances(account),
+    }
+
+
+@login_required
+def transfers(request, number):
+    account = _own_account(request, number)
+    template = (
+        "accounts/_transfer_list.html"
+        if request.headers.get("HX-Request")
+        else "accounts/transfers.html"
+    )
+    return render(request, template, _transfers_context(account))
+
+
+@sensitive_post_parameters("bank_account_number")
+@login_required
+@require_POST
+def link_bank(request, number):
+    account = _own_account(request, number)
+    form = BankLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            link = funding.link_bank(account, request.user, **form.cleaned_data)
+        except ServiceError as error:
+            _service_errors_to_form(form, error)
+        else:
+            messages.success(request, f"Linked {link}.")
+            return redirect("account-transfers", number=number)
+    return render(
+        request, "accounts/transfers.html", _transfers_context(account, bank_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def request_transfer(request, number):
+    account = _own_account(request, number)
+    links = list(account.bank_links.filter(active=True))
+    form = TransferForm(request.POST, bank_links=links)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            transfer, created = funding.request_transfer(
+                account,
+                request.user,
+                direction=data["direction"],
+                amount=data["amount"],
+                bank_link_id=data["bank_link"],
+                client_transfer_id=data["client_transfer_id"],
+            )
+        except ServiceError as error:
+            _service_errors_to_form(form, error)
+        else:
+            if created:
+                messages.success(
+                    request,
+                    f"{transfer.get_direction_display()} of ${transfer.amount:,.2f} requested.",
+                )
+            return redirect("account-transfers", number=number)
+    return render(
+        request,
+        "accounts/transfers.html",
+        _transfers_context(account, transfer_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def cancel_transfer(request, number, transfer_id):
+    account = _own_account(request, number)
+    transfer = get_object_or_404(account.transfers, pk=transfer_id)
+    try:
+        funding.cancel_transfer(transfer, request.user)
+        messages.success(request, "Transfer canceled.")
+    except ServiceError as error:
+        messages.error(request, error.message)
+    return redirect("account-transfers", number=number)
