@@ -142,7 +142,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='posting',
-            index=models.Index(condition=models.Q(('amount__gt', 0)), fields=['ledger_account', 'settles_on'], name='posting_unsettled'),
+            index=models.Index(fields=['ledger_account', 'settles_on'], name='posting_settlement'),
         ),
         migrations.AddConstraint(
             model_name='posting',

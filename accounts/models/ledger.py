@@ -117,11 +117,7 @@ class Posting(models.Model):
         ]
         indexes = [
             models.Index(fields=["ledger_account", "-id"], name="posting_account_recent"),
-            models.Index(
-                fields=["ledger_account", "settles_on"],
-                name="posting_unsettled",
-                condition=models.Q(amount__gt=0),
-            ),
+            models.Index(fields=["ledger_account", "settles_on"], name="posting_settlement"),
         ]
 
     def __str__(self) -> str:
