@@ -10,7 +10,7 @@ VENV_BIN := $(CURDIR)/.venv/bin
 export UV_PYTHON_DOWNLOADS := never
 export PATH := $(VENV_BIN):$(PATH)
 
-.PHONY: help setup deps run test lint format clean
+.PHONY: help setup deps run test lint format clean bench
 
 help:
 	@echo "make run    set everything up and start the portal at http://127.0.0.1:8000"
@@ -56,3 +56,7 @@ format: deps
 
 clean:
 	rm -rf .venv .tools node_modules staticfiles var
+
+bench: export DEBUG ?= 1
+bench: deps
+	python bench/balances.py
