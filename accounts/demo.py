@@ -6,7 +6,7 @@ from datetime import date
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from . import onboarding
+from . import funding, onboarding
 from .models import ApplicationStatus, User
 
 
@@ -80,9 +80,22 @@ DEMO_APPLICATION = {
 
 
 def ensure_demo_account(user: User) -> None:
-    """The demo customer has an open individual cash account from an approved application."""
-    if user.accounts.exists():
-        return
+    """The demo customer has an open individual cash account from an approved application,
+    a linked bank and a settled first deposit."""
+    account = user.accounts.first()
+    if account is None:
+        account = _open_demo_account(user)
+    link = account.bank_links.filter(active=True).first() or funding.link_bank(
+        account, user, routing_number="021000021", bank_account_number="000123456789",
+        bank_account_type="checking", nickname="Demo checking")
+    transfer, created = funding.request_transfer(
+        account, user, direction="deposit", amount="25000.00", bank_link_id=link.pk,
+        client_transfer_id="demo-initial-deposit")
+    if transfer.status in ("requested", "pending"):
+        funding.complete_transfer(transfer)
+
+
+def _open_demo_account(user: User):
     application = onboarding.start_application(
         user,
         DEMO_APPLICATION,
@@ -91,3 +104,4 @@ def ensure_demo_account(user: User) -> None:
     application = onboarding.submit_application(application, user)
     if application.status != ApplicationStatus.APPROVED:
         onboarding.approve_application(application, None, note="demo data")
+    return user.accounts.get()

@@ -161,4 +161,7 @@ def test_seed_demo_creates_verified_staff_and_customer(settings):
     assert customer.emailaddress_set.get().verified
     account = customer.accounts.get()
     assert account.status == "active" and account.account_type == "individual_cash"
+    from accounts import ledger
+
+    assert ledger.balances(account).cash == 25000  # one deposit, even after two runs
     assert not staff.accounts.exists()
