@@ -86,11 +86,21 @@ def ensure_demo_account(user: User) -> None:
     if account is None:
         account = _open_demo_account(user)
     link = account.bank_links.filter(active=True).first() or funding.link_bank(
-        account, user, routing_number="021000021", bank_account_number="000123456789",
-        bank_account_type="checking", nickname="Demo checking")
-    transfer, created = funding.request_transfer(
-        account, user, direction="deposit", amount="25000.00", bank_link_id=link.pk,
-        client_transfer_id="demo-initial-deposit")
+        account,
+        user,
+        routing_number="021000021",
+        bank_account_number="000123456789",
+        bank_account_type="checking",
+        nickname="Demo checking",
+    )
+    transfer, _created = funding.request_transfer(
+        account,
+        user,
+        direction="deposit",
+        amount="25000.00",
+        bank_link_id=link.pk,
+        client_transfer_id="demo-initial-deposit",
+    )
     if transfer.status in ("requested", "pending"):
         funding.complete_transfer(transfer)
 

@@ -292,55 +292,66 @@ def approve_application(
     return application
 
 
-@transaction.atomic
-def reject_application(
-    application: AccountApplication, staff: User, reason: str
+def _staff_message(
+    application: AccountApplication,
+    staff: User,
+    message: str,
+    *,
+    to_status: str,
+    code: str,
+    required: str,
 ) -> AccountApplication:
-    if not reason.strip():
+    """A staff decision that tells the applicant why: the message is required, joins the
+    application's reasons and the audit trail, and is e-mailed."""
+    if not message.strip():
         raise ApplicationError(
             "reason_required",
-            "Give the reason for the rejection.",
+            required,
             {"reason": rules.FieldError("required", "A reason is required.")},
         )
     application = _decide(
         application, {ApplicationStatus.SUBMITTED, ApplicationStatus.ACTION_REQUIRED}
     )
     from_status = application.status
-    application.status = ApplicationStatus.REJECTED
-    application.decided_at = timezone.now()
+    application.status = to_status
+    if to_status == ApplicationStatus.REJECTED:
+        application.decided_at = timezone.now()
     application.review_reasons = [
         *application.review_reasons,
-        {"code": "rejected", "message": reason.strip()},
+        {"code": code, "message": message.strip()},
     ]
     application.save()
-    _record(application, staff, "rejected", from_status, reason.strip())
+    _record(application, staff, code, from_status, message.strip())
     _notify(application)
     return application
+
+
+@transaction.atomic
+def reject_application(
+    application: AccountApplication, staff: User, reason: str
+) -> AccountApplication:
+    return _staff_message(
+        application,
+        staff,
+        reason,
+        to_status=ApplicationStatus.REJECTED,
+        code="rejected",
+        required="Give the reason for the rejection.",
+    )
 
 
 @transaction.atomic
 def request_information(
     application: AccountApplication, staff: User, message: str
 ) -> AccountApplication:
-    if not message.strip():
-        raise ApplicationError(
-            "reason_required",
-            "Say what information is needed.",
-            {"reason": rules.FieldError("required", "A message is required.")},
-        )
-    application = _decide(
-        application, {ApplicationStatus.SUBMITTED, ApplicationStatus.ACTION_REQUIRED}
+    return _staff_message(
+        application,
+        staff,
+        message,
+        to_status=ApplicationStatus.ACTION_REQUIRED,
+        code="information_requested",
+        required="Say what information is needed.",
     )
-    from_status = application.status
-    application.status = ApplicationStatus.ACTION_REQUIRED
-    application.review_reasons = [
-        *application.review_reasons,
-        {"code": "information_requested", "message": message.strip()},
-    ]
-    application.save()
-    _record(application, staff, "information_requested", from_status, message.strip())
-    _notify(application)
-    return application
 
 
 def new_account_number() -> str:
