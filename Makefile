@@ -39,6 +39,7 @@ setup: deps
 
 run: export DEBUG ?= 1
 run: setup
+	python manage.py load_securities
 	python manage.py seed_demo
 	honcho start
 
