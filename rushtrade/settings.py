@@ -139,6 +139,22 @@ else:
         "data_folder_out": str(CELERY_BROKER_DIR),
         "store_processed": False,
     }
+# Quotes (trading/market_data.py) are a pure function of the time, so a cache in each
+# process's memory answers the same as a shared one and does not churn the file cache;
+# with Redis, the processes share the work.
+CACHES["market_data"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "md",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "market-data",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+)
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
@@ -279,3 +295,9 @@ ACH_SIMULATOR = env.bool("ACH_SIMULATOR", default=DEBUG)
 ACH_SIMULATED_SETTLEMENT_SECONDS = env.int("ACH_SIMULATED_SETTLEMENT_SECONDS", default=20)
 DAILY_DEPOSIT_LIMIT = Decimal(env.str("DAILY_DEPOSIT_LIMIT", default="50000.00"))
 MAX_TRANSFER_AMOUNT = Decimal(env.str("MAX_TRANSFER_AMOUNT", default="1000000.00"))
+
+# Market data: the provider class (see trading/market_data.py); the default is the
+# simulated market shared by the portal and the routing engine simulator.
+MARKET_DATA_PROVIDER = env.str(
+    "MARKET_DATA_PROVIDER", default="trading.market_data.SimulatedMarket"
+)

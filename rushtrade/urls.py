@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from accounts import views as account_views
 from accounts.api import AccountViewSet, ApplicationViewSet, MeView, TokenView
 from accounts.funding_api import ActivityViewSet, BalancesView, BankLinkViewSet, TransferViewSet
+from trading.api import QuotesView
 
 from .health import healthz
 
@@ -27,12 +28,14 @@ api_v1 = [
     path("auth/token", TokenView.as_view(), name="api-token"),
     path("me", MeView.as_view(), name="api-me"),
     path("accounts/<str:account_number>/balances", BalancesView.as_view(), name="api-balances"),
+    path("quotes", QuotesView.as_view(), name="api-quotes"),
     *router.urls,
 ]
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("trading.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -30,10 +30,12 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Rate-limit counters live in the cache; each test starts from none."""
-    cache.clear()
+    """Rate-limit counters and quotes live in caches; each test starts from none."""
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +53,15 @@ def _eager_celery():
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _market_data_overrides():
+    """Prices pinned with trading.market_data.set_quote_override last for one test."""
+    yield
+    from trading.market_data import clear_quote_overrides
+
+    clear_quote_overrides()
 
 
 def free_port() -> int:
