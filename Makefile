@@ -61,3 +61,4 @@ clean:
 bench: export DEBUG ?= 1
 bench: deps
 	python bench/balances.py
+	python bench/quotes.py

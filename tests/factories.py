@@ -70,3 +70,22 @@ def fund(account, amount, user=None):
         account, user, direction="deposit", amount=amount, bank_link_id=link.pk
     )
     return funding.complete_transfer(transfer)
+
+
+class SecurityFactory(factory.django.DjangoModelFactory):
+    """A tradable NYSE equity; its reference price is derived from the symbol like the
+    loader's (the simulated market walks around it)."""
+
+    class Meta:
+        model = "trading.Security"
+        django_get_or_create = ("symbol",)
+
+    symbol = factory.Sequence(lambda n: f"TST{n}")
+    name = factory.LazyAttribute(lambda o: f"{o.symbol} Test Corp.")
+    exchange = "NYSE"
+
+    @factory.lazy_attribute
+    def reference_price(self):
+        from trading.securities import reference_price_for
+
+        return reference_price_for(self.symbol)
