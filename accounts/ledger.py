@@ -275,6 +275,18 @@ def place_hold(
     return Hold.objects.create(account=account, amount=amount, reason=reason, reference=reference)
 
 
+def adjust_hold(account: Account, reference: str, amount: Decimal) -> None:
+    """Set an active hold to `amount` (released at zero), e.g. as an order fills."""
+    hold = Hold.objects.filter(account=account, reference=reference,
+                               released_at__isnull=True).first()
+    if hold is None:
+        return
+    if amount <= 0:
+        release_hold(hold)
+    elif amount != hold.amount:
+        Hold.objects.filter(pk=hold.pk).update(amount=amount)
+
+
 def release_hold(hold: Hold) -> bool:
     """Release a hold once; True if this call released it."""
     return bool(

@@ -279,3 +279,14 @@ ACH_SIMULATOR = env.bool("ACH_SIMULATOR", default=DEBUG)
 ACH_SIMULATED_SETTLEMENT_SECONDS = env.int("ACH_SIMULATED_SETTLEMENT_SECONDS", default=20)
 DAILY_DEPOSIT_LIMIT = Decimal(env.str("DAILY_DEPOSIT_LIMIT", default="50000.00"))
 MAX_TRANSFER_AMOUNT = Decimal(env.str("MAX_TRANSFER_AMOUNT", default="1000000.00"))
+
+# Trading: commission schedule, regulatory fees, order limits.
+COMMISSION_PER_ORDER = Decimal(env.str("COMMISSION_PER_ORDER", default="0.00"))
+COMMISSION_PER_SHARE = Decimal(env.str("COMMISSION_PER_SHARE", default="0.005"))
+COMMISSION_MINIMUM = Decimal(env.str("COMMISSION_MINIMUM", default="1.00"))
+SEC_FEE_RATE = Decimal(env.str("SEC_FEE_RATE", default="0.0000278"))  # $27.80 per million
+FINRA_TAF_PER_SHARE = Decimal(env.str("FINRA_TAF_PER_SHARE", default="0.000166"))
+FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
+MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
+ORDER_PRICE_COLLAR = Decimal(env.str("ORDER_PRICE_COLLAR", default="0.25"))  # +/-25% of last
+MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  # held above ask
