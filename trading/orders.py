@@ -301,6 +301,72 @@ def _check_funds(
     return hold, commission
 
 
+@dataclass(frozen=True)
+class Preview:
+    request: OrderRequest
+    price: Decimal  # per share: the limit, or the ask/stop plus the buffer for a buy
+    principal: Decimal
+    commission: Decimal
+    fees: Decimal  # SEC fee and FINRA TAF (sales)
+    total: Decimal  # what a buy costs / a sale brings, at that price
+    buying_power: Decimal
+    shares_available: int
+
+
+def preview_order(
+    account: Account,
+    *,
+    symbol,
+    side,
+    order_type,
+    time_in_force,
+    qty,
+    limit_price=None,
+    stop_price=None,
+) -> Preview:
+    """What the order ticket shows before placing: the same checks as placing, and the
+    estimated cost or proceeds; nothing is written."""
+    symbol = (symbol or "").strip().upper()
+    security = Security.objects.filter(symbol=symbol).first()
+    quote = market_data.get_quote(symbol) if security else None
+    request = check_request(
+        security,
+        symbol=symbol,
+        side=side,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        qty=qty,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        last=quote.last if quote else None,
+        market_open=market_data.is_market_open(),
+    )
+    if request.side == OrderSide.BUY:
+        price = estimated_price(request, quote)
+    else:
+        price = request.limit_price or request.stop_price or (quote.bid if quote else Decimal(0))
+    principal = (price * request.qty).quantize(CENT, ROUND_HALF_UP)
+    charges = fees.charges(request.side, request.qty, price)
+    total = (
+        principal + charges.commission
+        if request.side == OrderSide.BUY
+        else principal - charges.total
+    )
+    lmv = (
+        long_market_value(account) if account.account_type == "individual_margin" else Decimal("0")
+    )
+    return Preview(
+        request,
+        price,
+        principal,
+        charges.commission,
+        charges.fees,
+        total,
+        ledger.balances(account, long_market_value=lmv).buying_power,
+        shares_available(account, security),
+    )
+
+
 @transaction.atomic
 def place_order(
     account: Account,
