@@ -242,18 +242,19 @@ def verify_balances(ledger_accounts: Iterable[LedgerAccount] | None = None) -> l
     Returns the problems found (none when the ledger is sound)."""
     problems = []
     queryset = LedgerAccount.objects.all() if ledger_accounts is None else ledger_accounts
-    sums = dict(
-        Posting.objects.values("ledger_account")
+    # Quantized: SQLite sums decimals in floating point.
+    sums = {
+        pk: Decimal(total).quantize(CENT)
+        for pk, total in Posting.objects.values("ledger_account")
         .annotate(total=Sum("amount"))
         .values_list("ledger_account", "total")
-    )
+    }
     for ledger in queryset:
-        if ledger.balance != sums.get(ledger.pk, ZERO):
-            problems.append(
-                f"{ledger}: cached {ledger.balance} != postings {sums.get(ledger.pk, ZERO)}"
-            )
-    total = Posting.objects.aggregate(total=Sum("amount"))["total"] or ZERO
-    if total != 0:
+        expected = sums.get(ledger.pk, ZERO)
+        if ledger.balance.quantize(CENT) != expected:
+            problems.append(f"{ledger}: cached {ledger.balance} != postings {expected}")
+    total = Decimal(Posting.objects.aggregate(total=Sum("amount"))["total"] or ZERO)
+    if total.quantize(CENT) != 0:
         problems.append(f"all postings sum to {total}, not zero")
     return problems
 
@@ -273,6 +274,19 @@ def place_hold(
     if amount <= 0:
         raise LedgerError("A hold is for a positive amount.")
     return Hold.objects.create(account=account, amount=amount, reason=reason, reference=reference)
+
+
+def adjust_hold(account: Account, reference: str, amount: Decimal) -> None:
+    """Set an active hold to `amount` (released at zero), e.g. as an order fills."""
+    hold = Hold.objects.filter(
+        account=account, reference=reference, released_at__isnull=True
+    ).first()
+    if hold is None:
+        return
+    if amount <= 0:
+        release_hold(hold)
+    elif amount != hold.amount:
+        Hold.objects.filter(pk=hold.pk).update(amount=amount)
 
 
 def release_hold(hold: Hold) -> bool:

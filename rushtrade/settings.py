@@ -301,3 +301,14 @@ MAX_TRANSFER_AMOUNT = Decimal(env.str("MAX_TRANSFER_AMOUNT", default="1000000.00
 MARKET_DATA_PROVIDER = env.str(
     "MARKET_DATA_PROVIDER", default="trading.market_data.SimulatedMarket"
 )
+
+# Trading: commission schedule, regulatory fees, order limits.
+COMMISSION_PER_ORDER = Decimal(env.str("COMMISSION_PER_ORDER", default="0.00"))
+COMMISSION_PER_SHARE = Decimal(env.str("COMMISSION_PER_SHARE", default="0.005"))
+COMMISSION_MINIMUM = Decimal(env.str("COMMISSION_MINIMUM", default="1.00"))
+SEC_FEE_RATE = Decimal(env.str("SEC_FEE_RATE", default="0.0000278"))  # $27.80 per million
+FINRA_TAF_PER_SHARE = Decimal(env.str("FINRA_TAF_PER_SHARE", default="0.000166"))
+FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
+MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
+ORDER_PRICE_COLLAR = Decimal(env.str("ORDER_PRICE_COLLAR", default="0.25"))  # +/-25% of last
+MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  # held above ask

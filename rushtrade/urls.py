@@ -7,6 +7,7 @@ from accounts import views as account_views
 from accounts.api import AccountViewSet, ApplicationViewSet, MeView, TokenView
 from accounts.funding_api import ActivityViewSet, BalancesView, BankLinkViewSet, TransferViewSet
 from trading.api import QuotesView
+from trading.orders_api import OrderViewSet
 
 from .health import healthz
 
@@ -20,6 +21,7 @@ router.register(
     "accounts/<str:account_number>/bank-links", BankLinkViewSet, basename="api-bank-link"
 )
 router.register("accounts/<str:account_number>/transfers", TransferViewSet, basename="api-transfer")
+router.register("accounts/<str:account_number>/orders", OrderViewSet, basename="api-order")
 router.register(
     "accounts/<str:account_number>/activities", ActivityViewSet, basename="api-activity"
 )
@@ -36,6 +38,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
     path("", include("trading.urls")),
+    path("", include("trading.order_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -37,3 +37,6 @@ class DailyCloseAdmin(ReadOnlyAdmin):
     list_select_related = ("security",)
     search_fields = ("security__symbol",)
     date_hierarchy = "date"
+
+
+from . import order_admin  # noqa: E402, F401  (orders, executions, positions, outbox)

@@ -222,3 +222,22 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.cl_ord_id}"
+
+
+class ExecutionReportLog(models.Model):
+    """Every ExecutionReport (35=8) and OrderCancelReject (35=9) received, keyed by its
+    ExecID (or a key for cancel rejects): inserting it first is what makes applying a
+    report happen exactly once, whatever the engine resends."""
+
+    report_key = models.CharField(max_length=80, unique=True)
+    cl_ord_id = models.CharField(max_length=40, db_index=True)
+    exec_type = models.CharField(max_length=20)
+    order = models.ForeignKey(Order, null=True, on_delete=models.PROTECT, related_name="reports")
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.exec_type} {self.cl_ord_id} ({self.report_key})"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import order_views
+
+urlpatterns = [
+    path("account/<str:number>/trade/", order_views.order_ticket, name="account-trade"),
+    path("account/<str:number>/orders/", order_views.order_list, name="account-orders"),
+    path(
+        "account/<str:number>/orders/<int:order_id>/",
+        order_views.order_detail,
+        name="account-order",
+    ),
+    path(
+        "account/<str:number>/orders/<int:order_id>/cancel",
+        order_views.cancel,
+        name="account-order-cancel",
+    ),
+    path(
+        "account/<str:number>/orders/<int:order_id>/replace",
+        order_views.replace,
+        name="account-order-replace",
+    ),
+]
