@@ -312,3 +312,13 @@ FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
 MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
 ORDER_PRICE_COLLAR = Decimal(env.str("ORDER_PRICE_COLLAR", default="0.25"))  # +/-25% of last
 MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  # held above ask
+
+# The FIX 4.2 session between the routing gateway (initiator) and the routing engine.
+ROUTING_ENGINE_HOST = env.str("ROUTING_ENGINE_HOST", default="127.0.0.1")
+ROUTING_ENGINE_PORT = env.int("ROUTING_ENGINE_PORT", default=9878)
+FIX_SENDER_COMP_ID = env.str("FIX_SENDER_COMP_ID", default="RUSHTRADE")
+FIX_TARGET_COMP_ID = env.str("FIX_TARGET_COMP_ID", default="ROUTER")
+FIX_HEARTBEAT_INTERVAL = env.int("FIX_HEARTBEAT_INTERVAL", default=30)
+FIX_RECONNECT_INTERVAL = env.int("FIX_RECONNECT_INTERVAL", default=5)
+FIX_STORE_DIR = Path(env.str("FIX_STORE_DIR", default=str(VAR_DIR / "fix" / "store")))
+FIX_LOG_DIR = Path(env.str("FIX_LOG_DIR", default=str(VAR_DIR / "fix" / "log")))

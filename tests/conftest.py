@@ -3,6 +3,8 @@ import shutil
 import socket
 import subprocess
 import time
+from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -135,3 +137,42 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def market(monkeypatch):
+    """Pinned quotes (a one-cent spread, 100 shares each side) and session state for the
+    simulated market, seen by every thread of the test process (the order services and
+    an in-process routing engine)."""
+    from trading import market_data
+
+    D = Decimal
+
+    class Market:
+        open = True
+        last = {}
+
+        def quote(self, symbol):
+            if symbol not in self.last:
+                return None
+            last = self.last[symbol]
+            return market_data.Quote(
+                symbol=symbol,
+                bid=last - D("0.01"),
+                ask=last + D("0.01"),
+                last=last,
+                bid_size=100,
+                ask_size=100,
+                volume=1000,
+                timestamp=datetime.now(),
+                market_open=self.open,
+            )
+
+    m = Market()
+    m.last = {}
+    monkeypatch.setattr(market_data, "get_quote", m.quote)
+    monkeypatch.setattr(
+        market_data, "get_quotes", lambda symbols: {s: m.quote(s) for s in symbols if m.quote(s)}
+    )
+    monkeypatch.setattr(market_data, "is_market_open", lambda at=None: m.open)
+    return m

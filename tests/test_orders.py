@@ -2,7 +2,6 @@
 once, ledger, positions, holds), through the services and the API."""
 
 import threading
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts import ledger
 from accounts.models import AccountType, Hold, JournalEntry
-from trading import market_data, orders
+from trading import orders
 from trading.executions import ExecutionReport, apply_cancel_reject, apply_execution_report
 from trading.models import (
     Execution,
@@ -27,40 +26,6 @@ from .factories import AccountFactory, fund
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def market(monkeypatch):
-    """Pinned quotes and session state for the simulated market."""
-
-    class Market:
-        open = True
-        last = {}
-
-        def quote(self, symbol):
-            if symbol not in self.last:
-                return None
-            last = self.last[symbol]
-            return market_data.Quote(
-                symbol=symbol,
-                bid=last - D("0.01"),
-                ask=last + D("0.01"),
-                last=last,
-                bid_size=100,
-                ask_size=100,
-                volume=1000,
-                timestamp=datetime.now(),
-                market_open=self.open,
-            )
-
-    m = Market()
-    m.last = {}
-    monkeypatch.setattr(market_data, "get_quote", m.quote)
-    monkeypatch.setattr(
-        market_data, "get_quotes", lambda symbols: {s: m.quote(s) for s in symbols if m.quote(s)}
-    )
-    monkeypatch.setattr(market_data, "is_market_open", lambda at=None: m.open)
-    return m
 
 
 @pytest.fixture

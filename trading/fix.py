@@ -16,6 +16,7 @@ import importlib.metadata
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -96,6 +97,9 @@ class Tag(enum.IntEnum):
     ORD_TYPE = 40
     ORIG_CL_ORD_ID = 41
     POSS_DUP_FLAG = 43
+    POSS_RESEND = 97
+    CXL_REJ_REASON = 102
+    CXL_REJ_RESPONSE_TO = 434
     PRICE = 44
     SIDE = 54
     SYMBOL = 55
@@ -331,6 +335,12 @@ class Application(qf.Application):
         self._guard("fromApp", self.from_app, message, sessionID)
 
 
+# Starting, stopping or destroying two connectors of one process at the same time crashes
+# QuickFIX (a segmentation fault in stop(), seen with a gateway and a simulator in one
+# test process): their life cycles take turns.
+_LIFECYCLE = threading.RLock()
+
+
 class Engine:
     """A SocketInitiator or SocketAcceptor (from the session's ConnectionType) with a
     FileStore and a FileLog (or ScreenLog), keeping every object QuickFIX points to alive.
@@ -359,12 +369,14 @@ class Engine:
     def start(self) -> None:
         """Start QuickFIX's thread: an initiator connects (and reconnects), an acceptor
         listens. Returns at once; onLogon says when the session is up."""
-        self.connector.start()
+        with _LIFECYCLE:
+            self.connector.start()
 
     def stop(self, force: bool = False) -> None:
         """Log out (waits up to 10 s for the logout unless `force`) and join the thread."""
-        if self.connector is not None and not self.connector.isStopped():
-            self.connector.stop(force)
+        with _LIFECYCLE:
+            if self.connector is not None and not self.connector.isStopped():
+                self.connector.stop(force)
 
     def is_logged_on(self) -> bool:
         return self.connector is not None and self.connector.isLoggedOn()
@@ -380,9 +392,10 @@ class Engine:
         if self.connector is None:
             return
         self.stop()
-        self.connector = None  # the C++ destructor deletes the sessions...
-        self.log_factory = None  # ...which use the factories: drop those after
-        self.store_factory = None
+        with _LIFECYCLE:
+            self.connector = None  # the C++ destructor deletes the sessions...
+            self.log_factory = None  # ...which use the factories: drop those after
+            self.store_factory = None
 
     def __enter__(self) -> Engine:
         self.start()
@@ -603,6 +616,33 @@ def execution_report(
     return message
 
 
+def order_cancel_reject(
+    *,
+    order_id: str,
+    cl_ord_id: str,
+    orig_cl_ord_id: str,
+    ord_status: OrdStatus | str,
+    response_to: str,
+    text: str | None = None,
+) -> qf.Message:
+    """OrderCancelReject (35=9): the cancel (434=1) or cancel/replace (434=2) request
+    `cl_ord_id` for the order `orig_cl_ord_id` is refused; the order stays as it is."""
+    message = _message(MsgType.ORDER_CANCEL_REJECT)
+    _set(message, Tag.ORDER_ID, order_id)
+    _set(message, Tag.CL_ORD_ID, cl_ord_id)
+    _set(message, Tag.ORIG_CL_ORD_ID, orig_cl_ord_id)
+    _set(message, Tag.ORD_STATUS, str(OrdStatus(ord_status)))
+    _set(message, Tag.CXL_REJ_RESPONSE_TO, response_to)
+    _set(message, Tag.TEXT, text)
+    return message
+
+
+def mark_poss_resend(message: qf.Message) -> None:
+    """PossResend (97=Y): this application message may have been sent before (the
+    gateway could not record that it was); the receiver checks its ClOrdID."""
+    message.getHeader().setField(qf.StringField(int(Tag.POSS_RESEND), "Y"))
+
+
 # --- reading messages -------------------------------------------------------------------
 
 _SIDE_NAMES = {code: name for name, code in SIDES.items()}
@@ -685,6 +725,32 @@ def read_execution_report(message: qf.Message) -> ExecutionReport:
         avg_px=Decimal(_require(message, Tag.AVG_PX)),
         text=_get(message, Tag.TEXT),
         transact_time=_get(message, Tag.TRANSACT_TIME),
+        poss_dup=_poss_dup(message),
+    )
+
+
+@dataclass(frozen=True)
+class CancelReject:
+    """An OrderCancelReject (35=9) as plain values."""
+
+    order_id: str | None
+    cl_ord_id: str
+    orig_cl_ord_id: str
+    ord_status: str | None
+    response_to: str
+    text: str | None
+    poss_dup: bool
+
+
+def read_cancel_reject(message: qf.Message) -> CancelReject:
+    _expect(message, MsgType.ORDER_CANCEL_REJECT)
+    return CancelReject(
+        order_id=_get(message, Tag.ORDER_ID),
+        cl_ord_id=_require(message, Tag.CL_ORD_ID),
+        orig_cl_ord_id=_require(message, Tag.ORIG_CL_ORD_ID),
+        ord_status=_get(message, Tag.ORD_STATUS),
+        response_to=_get(message, Tag.CXL_REJ_RESPONSE_TO) or "1",
+        text=_get(message, Tag.TEXT),
         poss_dup=_poss_dup(message),
     )
 

@@ -210,6 +210,11 @@ class OutboxMessage(models.Model):
     cl_ord_id = models.CharField(max_length=40, unique=True)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    send_attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Counted before each send: above 1, the message may have gone "
+        "out before a crash, so it is resent with PossResend=Y",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
