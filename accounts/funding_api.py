@@ -50,7 +50,7 @@ class BalancesView(APIView):
     )
     def get(self, request, account_number):
         account = own_account(request, account_number)
-        return Response(BalancesSerializer(ledger.balances(account)).data)
+        return Response(BalancesSerializer(ledger.account_balances(account)).data)
 
 
 class BankLinkSerializer(serializers.ModelSerializer):

@@ -237,6 +237,14 @@ def balances(
     )
 
 
+def account_balances(account: Account, today: date | None = None) -> Balances:
+    """Balances with the account's positions valued at the latest quotes (what pages and
+    the API show)."""
+    from trading.orders import long_market_value  # positions live on the trading side
+
+    return balances(account, today, long_market_value=long_market_value(account))
+
+
 def verify_balances(ledger_accounts: Iterable[LedgerAccount] | None = None) -> list[str]:
     """Every cached balance equals the sum of its postings; and all postings sum to zero.
     Returns the problems found (none when the ledger is sound)."""

@@ -45,7 +45,7 @@ def account_overview(request, number):
         "accounts/account_overview.html",
         {
             "account": account,
-            "balances": ledger.balances(account),
+            "balances": ledger.account_balances(account),
             "activity": _activity(account)[:10],
         },
     )
@@ -57,7 +57,7 @@ def balances_partial(request, number):
     return render(
         request,
         "accounts/_balances.html",
-        {"account": account, "balances": ledger.balances(account)},
+        {"account": account, "balances": ledger.account_balances(account)},
     )
 
 
@@ -77,7 +77,7 @@ def _transfers_context(account, transfer_form=None, bank_form=None):
         "transfer_form": transfer_form
         or TransferForm(bank_links=links, initial={"client_transfer_id": uuid.uuid4().hex}),
         "bank_form": bank_form or BankLinkForm(),
-        "balances": ledger.balances(account),
+        "balances": ledger.account_balances(account),
     }
 
 
