@@ -31,6 +31,7 @@ django.setup()
 from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 
 def pin_market():
@@ -84,7 +85,7 @@ def make_accounts(n):
             bank_account_type="checking",
         )
         transfer, _ = funding.request_transfer(
-            account, user, direction="deposit", amount="1000000", bank_link_id=link.pk
+            account, user, direction="deposit", amount="50000", bank_link_id=link.pk
         )
         funding.complete_transfer(transfer)
         client = Client()
@@ -149,7 +150,7 @@ def main():
         # Baseline: placing alone (nothing routes them).
         starts, errors, placing = fire(accounts, per_client // 4, "base")
         baseline_rate = len(starts) / placing
-        OutboxMessage.objects.filter(sent_at__isnull=True).update(sent_at=datetime.now())
+        OutboxMessage.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
         Order.objects.filter(status=OrderStatus.PENDING_NEW).update(status=OrderStatus.CANCELED)
 
         tmp = Path(tempfile.mkdtemp())
@@ -201,6 +202,8 @@ def main():
             loop.join()
         gw.close()
         engine.close()
+        gateway_app.db.close()
+        engine_app.db.close()
 
         print(
             f"database: {connection.vendor}; {args.clients} client threads, "

@@ -74,6 +74,7 @@ class Pair:
         self.gateway_stop.set()
         self.gateway_thread.join(15)
         self.gateway.close()
+        self.gateway_app.db.close()
         self.gateway = None
 
     def stop(self):
@@ -84,6 +85,7 @@ class Pair:
             self.engine_stop.set()
             self.engine_thread.join(15)
             self.engine.close()
+            self.engine_app.db.close()
             self.engine = None
 
 

@@ -20,6 +20,7 @@ def is_trading_day(day: date) -> bool:
     return nyse().is_session(pd.Timestamp(day))
 
 
+@cache
 def settlement_date(trade_date: date, days: int = SETTLEMENT_DAYS) -> date:
     """The day a trade made on `trade_date` settles: `days` NYSE sessions later. A
     trade on a non-session day counts from the next session."""

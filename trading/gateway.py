@@ -14,6 +14,7 @@ Nothing is lost and nothing is applied twice:
 """
 
 import logging
+import queue
 import threading
 import time
 
@@ -98,6 +99,42 @@ def _dec(value):
     return None if value in (None, "") else Decimal(value)
 
 
+class DatabaseThread:
+    """One long-lived thread, with one database connection, that runs the database work
+    of QuickFIX callbacks: each callback has a fresh Python thread state, so Django would
+    open (and must close) a connection per message. The callback waits for the work, so
+    it is committed before QuickFIX counts the message as received."""
+
+    def __init__(self, name: str) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def call(self, func, *args):
+        done, box = threading.Event(), {}
+        self.jobs.put((func, args, done, box))
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(10)
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            func, args, done, box = job
+            try:
+                close_old_connections()
+                box["result"] = func(*args)
+            except BaseException as exc:  # handed back to the waiting callback
+                box["error"] = exc
+            finally:
+                done.set()
+        connections.close_all()
+
+
 class Gateway(fix.Application):
     def __init__(self) -> None:
         super().__init__()
@@ -105,6 +142,7 @@ class Gateway(fix.Application):
         # are valid only during the call.
         self.session_id: qf.SessionID | None = None
         self.logged_on = threading.Event()
+        self.db = DatabaseThread("gateway-db")
 
     def on_logon(self, session_id):
         self.logged_on.set()
@@ -115,19 +153,21 @@ class Gateway(fix.Application):
         log.warning("FIX session %s logged out: orders wait in the outbox", session_id)
 
     def from_app(self, message, session_id):
-        try:
-            kind = fix.msg_type(message)
-            if kind == fix.MsgType.EXECUTION_REPORT:
-                executions.apply_execution_report(to_portal(fix.read_execution_report(message)))
-            elif kind == fix.MsgType.ORDER_CANCEL_REJECT:
-                reject = fix.read_cancel_reject(message)
-                executions.apply_cancel_reject(
-                    reject.cl_ord_id, reject.orig_cl_ord_id, reject.text or "", reject.response_to
-                )
-            else:
-                raise qf.UnsupportedMessageType()
-        finally:
-            connections.close_all()  # each QuickFIX callback has its own thread state
+        kind = fix.msg_type(message)
+        if kind == fix.MsgType.EXECUTION_REPORT:
+            report = to_portal(fix.read_execution_report(message))
+            self.db.call(executions.apply_execution_report, report)
+        elif kind == fix.MsgType.ORDER_CANCEL_REJECT:
+            reject = fix.read_cancel_reject(message)
+            self.db.call(
+                executions.apply_cancel_reject,
+                reject.cl_ord_id,
+                reject.orig_cl_ord_id,
+                reject.text or "",
+                reject.response_to,
+            )
+        else:
+            raise qf.UnsupportedMessageType()
 
     def send_pending(self, limit: int = 200) -> int:
         """Send unsent outbox rows, oldest first, while logged on; returns how many."""
@@ -191,6 +231,7 @@ def run(stop: threading.Event, *, config=None, gateway: Gateway | None = None) -
         serve(stop, gateway)
     finally:
         engine.close()
+        gateway.db.close()
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:

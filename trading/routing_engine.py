@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from . import fix, market_data
 from .calendar import nyse
+from .gateway import DatabaseThread
 from .models import Security
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class RoutingEngine(fix.Application):
         # are valid only during the call, and keeping them crashed the process at stop.
         self.session_id = None
         self.logged_on = False
+        self.db = DatabaseThread("engine-db")
         self.lock = threading.RLock()
         self.orders: dict[str, SimOrder] = {}  # by ClOrdID (the latest of a replace chain)
         self.seen: set[str] = set()
@@ -97,17 +99,17 @@ class RoutingEngine(fix.Application):
         self.logged_on = False
 
     def from_app(self, message, session_id):
-        try:
-            request = fix.read_order_request(message)
-            with self.lock:
-                if request.msg_type == fix.MsgType.NEW_ORDER_SINGLE:
-                    self._new(request)
-                elif request.msg_type == fix.MsgType.ORDER_CANCEL_REQUEST:
-                    self._cancel(request)
-                else:
-                    self._replace(request)
-        finally:
-            connections.close_all()
+        request = fix.read_order_request(message)
+        self.db.call(self._handle, request)
+
+    def _handle(self, request) -> None:
+        with self.lock:
+            if request.msg_type == fix.MsgType.NEW_ORDER_SINGLE:
+                self._new(request)
+            elif request.msg_type == fix.MsgType.ORDER_CANCEL_REQUEST:
+                self._cancel(request)
+            else:
+                self._replace(request)
 
     # --- messages out -------------------------------------------------------------------
 
@@ -348,3 +350,4 @@ def run(stop: threading.Event, *, config=None) -> None:
         serve(stop, app)
     finally:
         engine.close()
+        app.db.close()
