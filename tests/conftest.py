@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.cache import caches
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+QUICKFIX_RUNNING = False  # set when a test starts the shared routing engine simulator
+_EXIT_STATUS = 0
 
 
 def pytest_sessionstart(session):
@@ -28,6 +30,23 @@ def pytest_sessionstart(session):
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         raise pytest.UsageError(f"Redis at {settings.REDIS_URL} is unreachable: {exc}") from exc
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _EXIT_STATUS
+    _EXIT_STATUS = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """With the shared QuickFIX acceptor still running (tests/test_routing.py), leave
+    without running its C++ destructors, which crash at interpreter exit; the summary
+    has been printed and the exit status is pytest's own."""
+    if QUICKFIX_RUNNING:
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS)
 
 
 @pytest.fixture(autouse=True)

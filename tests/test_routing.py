@@ -23,45 +23,69 @@ pytestmark = [
 D = Decimal
 
 
-class Pair:
-    """A gateway and an engine on a free port, started and stopped separately. QuickFIX
-    connectors are started and closed on the test's main thread; their loops run in
-    threads."""
+class SharedEngine:
+    """One routing engine simulator (acceptor) for the whole test run, never stopped:
+    stopping a SocketAcceptor inside a process that also ran initiators crashed QuickFIX
+    now and then (a segmentation fault in SocketAcceptor.stop). In production each side
+    is its own process. conftest.pytest_unconfigure ends the test process without
+    QuickFIX's destructors once the summary is printed."""
+
+    instance = None
 
     def __init__(self, tmp_path):
         self.port = free_port()
-        self.tmp = tmp_path
-        self.engine = self.gateway = None
-
-    def start_engine(self):
-        self.engine_stop = threading.Event()
-        self.engine_app = routing_engine.RoutingEngine()
+        self.stop_event = threading.Event()
+        self.app = routing_engine.RoutingEngine()
         config = routing_engine.engine_config(
             port=self.port,
-            store_path=str(self.tmp / "engine-store"),
-            log_path=str(self.tmp / "engine-log"),
+            store_path=str(tmp_path / "engine-store"),
+            log_path=str(tmp_path / "engine-log"),
             heartbeat_interval=5,
         )
-        self.engine = routing_engine.start_engine(self.engine_app, config)
-        self.engine_thread = threading.Thread(
+        config["ResetOnLogon"] = "Y"  # each test's gateway starts a fresh session
+        self.engine = routing_engine.start_engine(self.app, config)
+        self.thread = threading.Thread(
             target=routing_engine.serve,
-            args=(self.engine_stop, self.engine_app),
+            args=(self.stop_event, self.app),
             kwargs={"tick_seconds": 0.2},
             daemon=True,
         )
-        self.engine_thread.start()
+        self.thread.start()
 
-    def start_gateway(self, wait=True):
+    @classmethod
+    def get(cls, tmp_path_factory):
+        if cls.instance is None:
+            import tests.conftest as conftest
+
+            cls.instance = cls(tmp_path_factory.mktemp("routing-engine"))
+            conftest.QUICKFIX_RUNNING = True
+        return cls.instance
+
+
+class Pair:
+    """A gateway (started and stopped per test) and the shared engine."""
+
+    def __init__(self, tmp_path, tmp_path_factory):
+        self.tmp = tmp_path
+        self.factory = tmp_path_factory
+        self.gateway = None
+        self.engine_port = None
+
+    def start_engine(self):
+        self.engine_port = SharedEngine.get(self.factory).port
+
+    def start_gateway(self, wait=True, port=None):
         self.gateway_stop = threading.Event()
         self.gateway_app = gateway.Gateway()
         config = gateway.gateway_config(
-            port=self.port,
+            port=port or self.engine_port or free_port(),
             host="127.0.0.1",
             store_path=str(self.tmp / "gw-store"),
             log_path=str(self.tmp / "gw-log"),
             heartbeat_interval=5,
             reconnect_interval=1,
         )
+        config["ResetOnLogon"] = "Y"
         self.gateway = gateway.start_engine(self.gateway_app, config)
         self.gateway_thread = threading.Thread(
             target=gateway.serve, args=(self.gateway_stop, self.gateway_app), daemon=True
@@ -78,20 +102,13 @@ class Pair:
         self.gateway = None
 
     def stop(self):
-        """The gateway first (it logs out), then the engine."""
         if self.gateway:
             self.stop_gateway()
-        if self.engine:
-            self.engine_stop.set()
-            self.engine_thread.join(15)
-            self.engine.close()
-            self.engine_app.db.close()
-            self.engine = None
 
 
 @pytest.fixture
-def pair(tmp_path):
-    p = Pair(tmp_path)
+def pair(tmp_path, tmp_path_factory):
+    p = Pair(tmp_path, tmp_path_factory)
     yield p
     p.stop()
 
@@ -208,12 +225,15 @@ def test_cancel_that_loses_the_race_to_a_fill(pair, account, acme):
 
 
 def test_orders_wait_while_engine_is_down_then_go(pair, account, acme):
-    pair.start_gateway(wait=False)
+    pair.start_gateway(wait=False, port=free_port())  # nothing listens there
     order = place(account)
     assert not pair.gateway_app.logged_on.wait(1.5)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_NEW
-    pair.start_engine()
+    assert OutboxMessage.objects.get(order=order).sent_at is None
+    pair.stop_gateway()
+    pair.start_engine()  # the engine is reachable again
+    pair.start_gateway()
     settled(order, OrderStatus.FILLED, timeout=20)
 
 
