@@ -367,6 +367,39 @@ def preview_order(
     )
 
 
+def _store(
+    account: Account,
+    security: Security,
+    request: OrderRequest,
+    client_order_id: str,
+    hold: Decimal,
+    commission: Decimal,
+    user: User | None,
+    replaces: Order | None = None,
+) -> Order:
+    """The order row and its hold (the caller writes the outbox row)."""
+    order = Order.objects.create(
+        account=account,
+        security=security,
+        client_order_id=client_order_id,
+        request_hash=request.content_hash(),
+        cl_ord_id=new_cl_ord_id(),
+        side=request.side,
+        order_type=request.order_type,
+        time_in_force=request.time_in_force,
+        qty=request.qty,
+        limit_price=request.limit_price,
+        stop_price=request.stop_price,
+        held_amount=hold,
+        estimated_commission=commission,
+        placed_by=user,
+        replaces=replaces,
+    )
+    if hold > 0:
+        ledger.place_hold(account, hold, Hold.Reason.ORDER, f"order:{order.pk}")
+    return order
+
+
 @transaction.atomic
 def place_order(
     account: Account,
@@ -422,24 +455,7 @@ def place_order(
         )
 
     hold, commission = _check_funds(account, request, security, quote)
-    order = Order.objects.create(
-        account=account,
-        security=security,
-        client_order_id=client_order_id,
-        request_hash=request.content_hash(),
-        cl_ord_id=new_cl_ord_id(),
-        side=request.side,
-        order_type=request.order_type,
-        time_in_force=request.time_in_force,
-        qty=request.qty,
-        limit_price=request.limit_price,
-        stop_price=request.stop_price,
-        held_amount=hold,
-        estimated_commission=commission,
-        placed_by=user,
-    )
-    if hold > 0:
-        ledger.place_hold(account, hold, Hold.Reason.ORDER, f"order:{order.pk}")
+    order = _store(account, security, request, client_order_id, hold, commission, user)
     _outbox(order, OutboxMessage.Kind.NEW_ORDER, order.cl_ord_id)
     return order, True
 
@@ -522,25 +538,9 @@ def replace_order(
             "This client_order_id is already used.",
             status=409,
         )
-    new = Order.objects.create(
-        account=account,
-        security=security,
-        client_order_id=client_order_id,
-        request_hash=request.content_hash(),
-        cl_ord_id=new_cl_ord_id(),
-        side=order.side,
-        order_type=order.order_type,
-        time_in_force=request.time_in_force,
-        qty=request.qty,
-        limit_price=request.limit_price,
-        stop_price=request.stop_price,
-        held_amount=hold,
-        estimated_commission=commission,
-        placed_by=user,
-        replaces=order,
+    new = _store(
+        account, security, request, client_order_id, hold, commission, user, replaces=order
     )
-    if hold > 0:
-        ledger.place_hold(account, hold, Hold.Reason.ORDER, f"order:{new.pk}")
     _outbox(
         new,
         OutboxMessage.Kind.REPLACE,
