@@ -195,3 +195,23 @@ def market(monkeypatch):
     )
     monkeypatch.setattr(market_data, "is_market_open", lambda at=None: m.open)
     return m
+
+
+@pytest.fixture(scope="session")
+def shared_engine(tmp_path_factory, django_db_setup):
+    global QUICKFIX_RUNNING
+    from .routing_support import SharedEngine
+
+    engine = SharedEngine(tmp_path_factory.mktemp("routing-engine"))
+    QUICKFIX_RUNNING = True
+    yield engine
+    engine.close_database()
+
+
+@pytest.fixture
+def pair(tmp_path, shared_engine):
+    from .routing_support import Pair
+
+    p = Pair(tmp_path, shared_engine)
+    yield p
+    p.stop()

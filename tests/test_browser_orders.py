@@ -9,7 +9,6 @@ from django.db import connection
 from trading.models import Security
 
 from .factories import PASSWORD, AccountFactory, fund
-from .test_routing import Pair
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,7 +17,7 @@ pytestmark = [
 ]
 
 
-def test_order_fills_on_screen(live_server, page, market, tmp_path, tmp_path_factory):
+def test_order_fills_on_screen(live_server, page, market, pair):
     market.last["ACME"] = Decimal("100.00")
     Security.objects.create(
         symbol="ACME", name="Acme Corp", exchange="NYSE", reference_price=Decimal("100")
@@ -38,7 +37,6 @@ def test_order_fills_on_screen(live_server, page, market, tmp_path, tmp_path_fac
     page.get_by_role("button", name="Place order").click()
     assert page.get_by_test_id("order-status").first.inner_text() == "Pending new"
 
-    pair = Pair(tmp_path, tmp_path_factory)
     try:
         pair.start_engine()
         pair.start_gateway()
