@@ -62,3 +62,4 @@ bench: export DEBUG ?= 1
 bench: deps
 	python bench/balances.py
 	python bench/quotes.py
+	python bench/orders.py
