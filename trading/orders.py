@@ -301,6 +301,26 @@ def _check_funds(
     return hold, commission
 
 
+def _checked(symbol, side, order_type, time_in_force, qty, limit_price, stop_price):
+    """The security, its quote and the checked request of a new order."""
+    symbol = (symbol or "").strip().upper()
+    security = Security.objects.filter(symbol=symbol).first()
+    quote = market_data.get_quote(symbol) if security else None
+    request = check_request(
+        security,
+        symbol=symbol,
+        side=side,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        qty=qty,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        last=quote.last if quote else None,
+        market_open=market_data.is_market_open(),
+    )
+    return security, quote, request
+
+
 @dataclass(frozen=True)
 class Preview:
     request: OrderRequest
@@ -326,20 +346,8 @@ def preview_order(
 ) -> Preview:
     """What the order ticket shows before placing: the same checks as placing, and the
     estimated cost or proceeds; nothing is written."""
-    symbol = (symbol or "").strip().upper()
-    security = Security.objects.filter(symbol=symbol).first()
-    quote = market_data.get_quote(symbol) if security else None
-    request = check_request(
-        security,
-        symbol=symbol,
-        side=side,
-        order_type=order_type,
-        time_in_force=time_in_force,
-        qty=qty,
-        limit_price=limit_price,
-        stop_price=stop_price,
-        last=quote.last if quote else None,
-        market_open=market_data.is_market_open(),
+    security, quote, request = _checked(
+        symbol, side, order_type, time_in_force, qty, limit_price, stop_price
     )
     if request.side == OrderSide.BUY:
         price = estimated_price(request, quote)
@@ -417,20 +425,8 @@ def place_order(
     """Check, hold and store an order with its outbox row; returns (order, created).
     The same client_order_id with the same content returns the first order; with other
     content it is refused (409)."""
-    symbol = (symbol or "").strip().upper()
-    security = Security.objects.filter(symbol=symbol).first()
-    quote = market_data.get_quote(symbol) if security else None
-    request = check_request(
-        security,
-        symbol=symbol,
-        side=side,
-        order_type=order_type,
-        time_in_force=time_in_force,
-        qty=qty,
-        limit_price=limit_price,
-        stop_price=stop_price,
-        last=quote.last if quote else None,
-        market_open=market_data.is_market_open(),
+    security, quote, request = _checked(
+        symbol, side, order_type, time_in_force, qty, limit_price, stop_price
     )
     client_order_id = (client_order_id or "").strip() or secrets.token_hex(16)
     if len(client_order_id) > 128:
