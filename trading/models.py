@@ -246,3 +246,30 @@ class ExecutionReportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exec_type} {self.cl_ord_id} ({self.report_key})"
+
+
+class AccountSnapshot(models.Model):
+    """An account's value at one trading day's close, valued at that day's closing prices.
+    Taken after the close by a Celery task; portfolio history and the monthly firm
+    statistics read these rather than recomputing the past from the ledger."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="snapshots")
+    date = models.DateField()
+    cash = models.DecimalField(max_digits=18, decimal_places=2)
+    market_value = models.DecimalField(max_digits=18, decimal_places=2)
+    equity = models.DecimalField(max_digits=18, decimal_places=2)
+    # Deposits minus withdrawals up to and including the day: P&L = equity - net_transfers.
+    net_transfers = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+    positions = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "date"], name="one_snapshot_per_account_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["date"], name="snapshot_date")]
+
+    def __str__(self) -> str:
+        return f"{self.account.account_number} {self.date}: {self.equity}"
