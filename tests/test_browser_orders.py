@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
 from trading.models import Security
 
@@ -31,6 +32,8 @@ def test_order_fills_on_screen(live_server, page, market, pair):
     page.get_by_role("button", name="Sign In").click()
     page.goto(f"{live_server.url}/account/{account.account_number}/trade/")
     page.get_by_label("Symbol").fill("ACME")
+    # The quote box follows the symbol typed.
+    expect(page.get_by_test_id("quote-ACME").get_by_test_id("last")).to_contain_text("$")
     page.get_by_label("Quantity (shares)").fill("10")
     page.get_by_label("Order type").select_option("limit")
     page.get_by_label("Limit price").fill("101")

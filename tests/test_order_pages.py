@@ -140,3 +140,38 @@ def test_staff_cancels_through_the_same_path(client, account):
     assert order.status == OrderStatus.PENDING_CANCEL
     assert OutboxMessage.objects.filter(order=order, kind="cancel").exists()
     assert client.get(reverse("admin:trading_order_change", args=[order.pk])).status_code == 200
+
+
+def test_symbol_search_and_ticket_quote(customer, account):
+    Security.objects.create(
+        symbol="ACN", name="Accenture", exchange="NYSE", reference_price=D("300")
+    )
+    Security.objects.create(
+        symbol="MACE", name="Mace Holdings", exchange="NYSE", reference_price=D("9")
+    )
+    Security.objects.create(
+        symbol="ACX", name="Gone Inc", exchange="NYSE", reference_price=D("1"), status="inactive"
+    )
+    search = reverse("symbol-search")
+    html = customer.get(search, {"symbol": "ac"}).content.decode()
+    # Symbols starting with the text first (shortest first), then names containing it;
+    # inactive securities left out.
+    assert html.index('value="ACN"') < html.index('value="ACME"') < html.index('value="MACE"')
+    assert "ACX" not in html and "<html" not in html
+    assert customer.get(search, {"symbol": "acme"}).content.decode().count("<option") == 1
+    assert customer.get(search, {"symbol": ""}).content.decode().strip() == ""
+
+    quote = reverse("ticket-quote")
+    box = customer.get(quote, {"symbol": "acme"}).content.decode()
+    assert 'data-testid="last">$100.00' in box and 'data-testid="ask">$100.01' in box
+    assert (
+        "No security with the symbol ZZZZ"
+        in customer.get(quote, {"symbol": "zzzz"}).content.decode()
+    )
+    ticket = customer.get(reverse("account-trade", args=[account.account_number])).content.decode()
+    assert 'list="symbol-options"' in ticket and 'id="ticket-quote"' in ticket
+
+
+def test_symbol_search_needs_login(client):
+    response = client.get(reverse("symbol-search"), {"symbol": "a"})
+    assert response.status_code == 302

@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse_lazy
 
 from accounts.forms import BootstrapMixin
 
@@ -10,7 +11,18 @@ class OrderTicketForm(BootstrapMixin, forms.Form):
 
     symbol = forms.CharField(
         max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "style": "text-transform: uppercase"}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "style": "text-transform: uppercase",
+                "list": "symbol-options",
+                # Suggestions as the customer types (trading.views.symbol_search).
+                "hx-get": reverse_lazy("symbol-search"),
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": "#symbol-options",
+                "hx-swap": "innerHTML",
+            }
+        ),
     )
     side = forms.ChoiceField(choices=OrderSide.choices, widget=forms.RadioSelect)
     qty = forms.CharField(

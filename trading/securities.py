@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models.functions import Length
 from pytickersymbols import PyTickerSymbols
 
 from .models import Security
@@ -113,3 +114,22 @@ def load_securities(indices: Iterable[str] = DEFAULT_INDICES) -> tuple[int, int]
     Security.objects.bulk_create(to_create)
     Security.objects.bulk_update(to_update, ["name", "exchange", "isin"])
     return len(to_create), len(to_update)
+
+
+def search_securities(text: str, limit: int = 10) -> list[Security]:
+    """Securities for a symbol box: symbols starting with `text` first (exact match on
+    top), then names containing it. Inactive securities are left out."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    active = Security.objects.filter(status=Security.Status.ACTIVE)
+    by_symbol = list(
+        active.filter(symbol__istartswith=text).order_by(Length("symbol"), "symbol")[:limit]
+    )
+    if len(by_symbol) < limit:
+        by_symbol += list(
+            active.filter(name__icontains=text)
+            .exclude(pk__in=[s.pk for s in by_symbol])
+            .order_by("symbol")[: limit - len(by_symbol)]
+        )
+    return by_symbol

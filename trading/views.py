@@ -8,6 +8,29 @@ from django.shortcuts import get_object_or_404, render
 
 from . import market_data
 from .models import Security
+from .securities import search_securities
+
+
+@login_required
+def symbol_search(request):
+    """The options of the order ticket's symbol box (an htmx partial: a datalist's
+    options), for what has been typed so far."""
+    text = request.GET.get("symbol") or request.GET.get("q") or ""
+    return render(
+        request, "trading/_symbol_options.html", {"securities": search_securities(text[:40])}
+    )
+
+
+@login_required
+def ticket_quote(request):
+    """The quote box of the symbol typed in the order ticket, or a line saying there is
+    no such symbol."""
+    symbol = (request.GET.get("symbol") or "").strip().upper()[:12]
+    if not symbol:
+        return render(request, "trading/_no_quote.html", {"symbol": ""})
+    if not Security.objects.filter(symbol=symbol).exists():
+        return render(request, "trading/_no_quote.html", {"symbol": symbol})
+    return quote_box(request, symbol)
 
 
 @login_required
