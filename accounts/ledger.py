@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -82,10 +82,31 @@ def firm_ledger(kind: LedgerAccountKind) -> LedgerAccount:
     return ledger
 
 
-def lock_account(account: Account) -> Account:
-    """Lock the account row for the rest of the transaction: every change that spends
-    cash (holds, withdrawals, orders) takes this lock first, so two cannot race."""
-    return Account.objects.select_for_update().get(pk=account.pk)
+def ledger_accounts(account: Account, *firm_kinds: LedgerAccountKind) -> list[LedgerAccount]:
+    """The account's cash ledger and the firm ledgers of `firm_kinds`, in that order, in
+    one query (creating any that do not exist yet)."""
+    wanted = [(account.pk, LedgerAccountKind.CUSTOMER_CASH)] + [(None, k) for k in firm_kinds]
+    found = {
+        (ledger.account_id, ledger.kind): ledger
+        for ledger in LedgerAccount.objects.filter(
+            Q(account=account, kind=LedgerAccountKind.CUSTOMER_CASH)
+            | Q(account__isnull=True, kind__in=firm_kinds)
+        )
+    }
+    for key in wanted:
+        if key not in found:
+            found[key] = (
+                customer_cash(account) if key[0] else firm_ledger(LedgerAccountKind(key[1]))
+            )
+    return [found[key] for key in wanted]
+
+
+def lock_account(account: Account | int) -> Account:
+    """Lock the account row (given or by id) for the rest of the transaction: every
+    change that spends cash (holds, withdrawals, orders) takes this lock first, so two
+    cannot race."""
+    pk = account if isinstance(account, int) else account.pk
+    return Account.objects.select_for_update().get(pk=pk)
 
 
 def post_journal_entry(

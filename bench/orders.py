@@ -1,63 +1,71 @@
-"""Orders per second through the API to an applied fill, via the FIX gateway and the
-routing engine simulator, and p50/p99 latency from request to fill applied.
+"""Orders per second placed through the API and carried to an applied fill, through the
+routing gateway and the routing engine simulator, and p50/p99 latency from request to
+fill applied. Every part runs as in production, each in its own process:
 
-    DATABASE_URL=postgres://... DEBUG=1 .venv/bin/python bench/orders.py [--orders N] [--clients K]
+- web: gunicorn (`--workers`, default 2) serving the portal over HTTP;
+- `manage.py run_gateway` and `manage.py run_routing_engine` on a loopback FIX session;
+- K client threads in this process, each with its own funded account and API token,
+  each POSTing marketable limit orders (buy 1 at $101, DAY) over a keep-alive HTTP
+  connection as fast as the answers come.
 
-Runs in one process: API requests through Django's test client (no HTTP server) from K
-client threads, each for its own funded account; the gateway and the simulator on a
-loopback FIX session in threads. The market is pinned open at $100. Builds and drops its
-own test database. Baseline in the same run: placing the same orders with no routing.
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/orders.py \
+        [--orders N] [--clients K] [--workers W]
+
+It creates (and drops) its own database, `<name>_bench_orders`, on that server. The market
+is the always-open test market (tests/fixed_market.py: $100.00, a cent either side).
+Baselines measured in the same run, same server: GET /api/v1/me (the web stack alone),
+and placing orders with no gateway running.
 """
 
 import argparse
+import http.client
+import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rushtrade.settings")
-os.environ.setdefault("DEBUG", "1")
-
-import django
-
-django.setup()
-
-from django.db import connection, connections  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
-def pin_market():
-    from trading import market_data
-
-    def quote(symbol, at=None):
-        last = Decimal("100.00")
-        return market_data.Quote(
-            symbol=symbol,
-            bid=last - Decimal("0.01"),
-            ask=last + Decimal("0.01"),
-            last=last,
-            bid_size=10_000,
-            ask_size=10_000,
-            volume=1,
-            timestamp=datetime.now(),
-            market_open=True,
-        )
-
-    market_data.get_quote = quote
-    market_data.get_quotes = lambda symbols, at=None: {s: quote(s) for s in symbols}
-    market_data.is_market_open = lambda at=None: True
+def bench_database_url() -> tuple[str, str, str]:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("set DATABASE_URL to a PostgreSQL server (postgres://...)")
+    parts = urlsplit(url)
+    name = (parts.path.lstrip("/") or "postgres") + "_bench_orders"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    return urlunsplit(parts._replace(path="/" + name)), admin, name
 
 
-def make_accounts(n):
-    from django.utils import timezone
+def recreate_database(admin_url: str, name: str, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            c.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_accounts(n: int) -> list[tuple[str, str]]:
+    """n funded cash accounts ($50,000 each); returns (account number, API token)."""
+    from rest_framework.authtoken.models import Token
     from stdnum import luhn
 
     from accounts import funding
@@ -67,6 +75,8 @@ def make_accounts(n):
     Security.objects.create(
         symbol="BNCH", name="Bench Corp", exchange="NYSE", reference_price=Decimal("100")
     )
+    from django.utils import timezone
+
     result = []
     for i in range(n):
         user = User.objects.create_user(f"bench{i}@example.com", "bench-password-123")
@@ -88,38 +98,46 @@ def make_accounts(n):
             account, user, direction="deposit", amount="50000", bank_link_id=link.pk
         )
         funding.complete_transfer(transfer)
-        client = Client()
-        client.force_login(user)
-        result.append((account, client))
+        result.append((account.account_number, Token.objects.create(user=user).key))
     return result
 
 
-def fire(accounts, per_client, tag):
-    starts, errors = {}, []
+def fire(port: int, accounts, per_client: int, tag: str, order: bool = True):
+    """Each client sends `per_client` requests one after another; returns
+    ({order id: send time}, errors, seconds, request latencies in ms)."""
+    starts, errors, latencies = {}, [], []
     lock = threading.Lock()
 
-    def client_loop(account, client):
-        url = f"/api/v1/accounts/{account.account_number}/orders"
+    def client_loop(number, token):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
         for i in range(per_client):
-            t0 = time.perf_counter(), time.time()
-            response = client.post(
-                url,
-                {
-                    "symbol": "BNCH",
-                    "side": "buy",
-                    "type": "market",
-                    "time_in_force": "day",
-                    "qty": "1",
-                    "client_order_id": f"{tag}-{account.pk}-{i}",
-                },
-                content_type="application/json",
-            )
-            if response.status_code != 201:
-                errors.append(response.content[:200])
-                continue
+            sent, t0 = time.time(), time.perf_counter()
+            if order:
+                body = json.dumps(
+                    {
+                        "symbol": "BNCH",
+                        "side": "buy",
+                        "type": "limit",
+                        "limit_price": "101.00",
+                        "time_in_force": "day",
+                        "qty": "1",
+                        "client_order_id": f"{tag}-{number}-{i}",
+                    }
+                )
+                conn.request("POST", f"/api/v1/accounts/{number}/orders", body, headers)
+            else:
+                conn.request("GET", "/api/v1/me", headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            elapsed = (time.perf_counter() - t0) * 1000
             with lock:
-                starts[int(response.json()["id"])] = t0
-        connections.close_all()
+                latencies.append(elapsed)
+                if response.status not in (200, 201):
+                    errors.append(data[:200])
+                elif order:
+                    starts[int(json.loads(data)["id"])] = sent
+        conn.close()
 
     threads = [threading.Thread(target=client_loop, args=pair) for pair in accounts]
     began = time.perf_counter()
@@ -127,104 +145,163 @@ def fire(accounts, per_client, tag):
         thread.start()
     for thread in threads:
         thread.join()
-    return starts, errors, time.perf_counter() - began
+    return starts, errors, time.perf_counter() - began, sorted(latencies)
+
+
+def pct(values, q):
+    return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     args = parser.parse_args()
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+
+    url, admin_url, name = bench_database_url()
+    recreate_database(admin_url, name)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-orders-"))
+    fix_port, web_port = free_port(), free_port()
+    from cryptography.fernet import Fernet
+
+    env = os.environ | {
+        # Production settings (DEBUG off), over plain HTTP on loopback.
+        "DEBUG": "0",
+        "SECRET_KEY": Fernet.generate_key().decode(),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": url,
+        "MARKET_DATA_PROVIDER": "tests.fixed_market.AlwaysOpenMarket",
+        "ROUTING_ENGINE_HOST": "127.0.0.1",
+        "ROUTING_ENGINE_PORT": str(fix_port),
+        "FIX_STORE_DIR": str(tmp / "store"),
+        "FIX_LOG_DIR": str(tmp / "log"),
+        "FIX_RECONNECT_INTERVAL": "1",
+        "DJANGO_SETTINGS_MODULE": "rushtrade.settings",
+    }
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    procs: dict[str, subprocess.Popen] = {}
+
+    def start(key, command):
+        log = open(tmp / f"{key}.log", "w")  # noqa: SIM115 (lives as long as the process)
+        procs[key] = subprocess.Popen(  # noqa: S603 (our own commands)
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
     try:
-        pin_market()
-        from tests.conftest import free_port
-        from trading import gateway, routing_engine
+        call_command("migrate", verbosity=0)
+        accounts = make_accounts(args.clients)
+        connection.close()
+        per_client = args.orders // args.clients
+        python = sys.executable
+        start(
+            "web",
+            [
+                str(Path(python).parent / "gunicorn"),
+                "rushtrade.wsgi",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{web_port}",
+                "--log-level",
+                "warning",
+            ],
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", web_port, timeout=1)
+                probe.request("GET", "/healthz")
+                probe.getresponse().read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    sys.exit("gunicorn did not start: " + (tmp / "web.log").read_text())
+                time.sleep(0.2)
+
+        _, errors, seconds, lat = fire(web_port, accounts, per_client // 2, "me", order=False)
+        me_rate = len(lat) / seconds
+        _, errors, seconds, place_lat = fire(web_port, accounts, per_client // 4, "base")
+        place_rate = len(place_lat) / seconds
+        base_errors = len(errors)
+        from django.utils import timezone
+
         from trading.models import Order, OrderStatus, OutboxMessage
 
-        accounts = make_accounts(args.clients)
-        per_client = args.orders // args.clients
-
-        # Baseline: placing alone (nothing routes them).
-        starts, errors, placing = fire(accounts, per_client // 4, "base")
-        baseline_rate = len(starts) / placing
+        # The baseline's orders never route: out of the way of the run.
         OutboxMessage.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
         Order.objects.filter(status=OrderStatus.PENDING_NEW).update(status=OrderStatus.CANCELED)
 
-        tmp = Path(tempfile.mkdtemp())
-        port = free_port()
-        engine_app, gateway_app = routing_engine.RoutingEngine(), gateway.Gateway()
-        engine = routing_engine.start_engine(
-            engine_app,
-            routing_engine.engine_config(
-                port=port, store_path=str(tmp / "es"), log_path=str(tmp / "el")
-            ),
-        )
-        gw = gateway.start_engine(
-            gateway_app,
-            gateway.gateway_config(
-                port=port,
-                host="127.0.0.1",
-                store_path=str(tmp / "gs"),
-                log_path=str(tmp / "gl"),
-                reconnect_interval=1,
-            ),
-        )
-        stop = threading.Event()
-        loops = [
-            threading.Thread(target=gateway.serve, args=(stop, gateway_app)),
-            threading.Thread(
-                target=routing_engine.serve, args=(stop, engine_app), kwargs={"tick_seconds": 0.5}
-            ),
-        ]
-        for loop in loops:
-            loop.start()
-        assert gateway_app.logged_on.wait(15)
+        start("engine", [python, "manage.py", "run_routing_engine"])
+        start("gateway", [python, "manage.py", "run_gateway"])
+        # Logged on when a first order fills.
+        warm, _, _, _ = fire(web_port, accounts[:1], 1, "warm")
+        deadline = time.time() + 60
+        while not Order.objects.filter(pk__in=list(warm), status=OrderStatus.FILLED).exists():
+            if time.time() > deadline:
+                sys.exit("no fill: " + (tmp / "gateway.log").read_text()[-2000:])
+            time.sleep(0.2)
 
         began = time.perf_counter()
-        starts, errors, placing = fire(accounts, per_client, "run")
+        starts, errors, placing, run_lat = fire(web_port, accounts, per_client, "run")
         ids = list(starts)
-        deadline = time.time() + 120
+        deadline = time.time() + 300
         while time.time() < deadline:
             if Order.objects.filter(pk__in=ids, status=OrderStatus.FILLED).count() == len(ids):
                 break
-            time.sleep(0.2)
+            time.sleep(0.1)
         total = time.perf_counter() - began
         filled = {
-            o.pk: o.filled_at.timestamp()
-            for o in Order.objects.filter(pk__in=ids, status=OrderStatus.FILLED)
+            pk: at.timestamp()
+            for pk, at in Order.objects.filter(pk__in=ids, status=OrderStatus.FILLED).values_list(
+                "pk", "filled_at"
+            )
         }
-        latencies = sorted((filled[pk] - starts[pk][1]) * 1000 for pk in filled)
-        stop.set()
-        for loop in loops:
-            loop.join()
-        gw.close()
-        engine.close()
-        gateway_app.db.close()
-        engine_app.db.close()
+        latencies = sorted((filled[pk] - starts[pk]) * 1000 for pk in filled)
 
         print(
-            f"database: {connection.vendor}; {args.clients} client threads, "
-            f"{len(ids)} market orders of 1 share, errors: {len(errors)}"
+            f"PostgreSQL; gunicorn {args.workers} workers; {args.clients} client threads; "
+            f"{len(ids)} orders (limit buy 1 @ $101); errors: {base_errors} + {len(errors)}"
         )
-        print(f"baseline (placing only, no routing): {baseline_rate:8.1f} orders/s")
-        print(f"placed through the API:              {len(ids) / placing:8.1f} orders/s")
         print(
-            f"placed and filled (end to end):      {len(filled) / total:8.1f} orders/s "
+            f"baseline GET /api/v1/me:              {me_rate:8.1f} req/s   "
+            f"p50 {pct(lat, 0.5):6.1f} ms  p99 {pct(lat, 0.99):6.1f} ms"
+        )
+        print(
+            f"baseline placing, no routing running: {place_rate:8.1f} orders/s "
+            f"p50 {pct(place_lat, 0.5):6.1f} ms  p99 {pct(place_lat, 0.99):6.1f} ms"
+        )
+        print(
+            f"placing while routing:                {len(ids) / placing:8.1f} orders/s "
+            f"p50 {pct(run_lat, 0.5):6.1f} ms  p99 {pct(run_lat, 0.99):6.1f} ms"
+        )
+        print(
+            f"placed and filled (end to end):       {len(filled) / total:8.1f} orders/s "
             f"({len(filled)} of {len(ids)} filled in {total:.1f} s)"
         )
         if latencies:
-            p50 = statistics.median(latencies)
-            p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
             print(
-                f"latency request -> fill applied: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-                f"max {latencies[-1]:.1f} ms"
+                f"latency request -> fill applied:      p50 {statistics.median(latencies):.1f} ms, "
+                f"p99 {pct(latencies, 0.99):.1f} ms, max {latencies[-1]:.1f} ms"
             )
     finally:
-        connections.close_all()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        connection.close()
+        recreate_database(admin_url, name, drop_only=True)
 
 
 if __name__ == "__main__":

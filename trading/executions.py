@@ -8,11 +8,12 @@ shrinks the order's hold to what the rest of the order still needs; an order tha
 done (filled, canceled, rejected, expired, replaced) releases its hold.
 """
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import ledger
@@ -80,19 +81,24 @@ class ExecutionReport:
 
 
 def _log(key: str, cl_ord_id: str, exec_type: str, order, payload) -> bool:
-    """Record the report; False if it was applied before."""
-    try:
-        with transaction.atomic():
-            ExecutionReportLog.objects.create(
-                report_key=key,
-                cl_ord_id=cl_ord_id,
-                exec_type=exec_type,
-                order=order,
-                payload=payload,
-            )
-        return True
-    except IntegrityError:
-        return False
+    """Record the report; False if it was applied before. One statement (no savepoint):
+    the unique report key decides, also against a concurrent delivery."""
+    table = ExecutionReportLog._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (report_key, cl_ord_id, exec_type, order_id, payload, "  # noqa: S608
+            "received_at) VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (report_key) DO NOTHING RETURNING id",
+            [
+                key,
+                cl_ord_id,
+                exec_type,
+                order.pk if order else None,
+                json.dumps(payload),
+                timezone.now(),
+            ],
+        )
+        return cursor.fetchone() is not None
 
 
 def _order_for(cl_ord_id: str) -> Order | None:
@@ -103,9 +109,16 @@ def _order_for(cl_ord_id: str) -> Order | None:
     return order
 
 
-def _lock(order: Order) -> Order:
-    ledger.lock_account(order.account)
-    return Order.objects.select_for_update().select_related("security", "account").get(pk=order.pk)
+def _lock(order: Order, account: bool = True) -> Order:
+    """Lock the order, after its account unless `account` is False (the account lock
+    comes first everywhere, so two transactions never wait on each other in a cycle)."""
+    if account:
+        ledger.lock_account(order.account_id)
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("security", "account")
+        .get(pk=order.pk)
+    )
 
 
 def _remaining_hold(order: Order) -> Decimal:
@@ -126,9 +139,12 @@ def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
     principal = (price * qty).quantize(CENT, ROUND_HALF_UP)
     settles = settlement_date(timezone.localtime(executed_at).date())
     account = order.account
-    cash = ledger.customer_cash(account)
-    clearing = ledger.firm_ledger(LedgerAccountKind.CLEARING)
-    commission_revenue = ledger.firm_ledger(LedgerAccountKind.COMMISSION_REVENUE)
+    cash, clearing, commission_revenue, regulatory = ledger.ledger_accounts(
+        account,
+        LedgerAccountKind.CLEARING,
+        LedgerAccountKind.COMMISSION_REVENUE,
+        LedgerAccountKind.REGULATORY_FEES,
+    )
     symbol = order.security.symbol
     if order.side == OrderSide.BUY:
         customer = -(principal + charges.commission)
@@ -139,11 +155,7 @@ def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
         words = f"Sold {qty} {symbol} @ {price:.4f}".rstrip("0").rstrip(".")
         lines = [ledger.Line(cash, customer, settles), ledger.Line(clearing, -principal, settles)]
         if charges.fees:
-            lines.append(
-                ledger.Line(
-                    ledger.firm_ledger(LedgerAccountKind.REGULATORY_FEES), charges.fees, settles
-                )
-            )
+            lines.append(ledger.Line(regulatory, charges.fees, settles))
     if charges.commission:
         lines.append(ledger.Line(commission_revenue, charges.commission, settles))
     entry = ledger.post_journal_entry(
@@ -198,6 +210,9 @@ def apply_execution_report(report: ExecutionReport) -> Order | None:
         return order  # a resend: already applied
     if order is None:
         return None
+    is_fill = report.last_qty > 0 and report.exec_type != "5"
+    if not is_fill and report.exec_type == "0" and report.ord_status == "0":
+        return _acknowledge(order)
     order = _lock(order)
     replaced = None
     if report.exec_type == "5" and report.orig_cl_ord_id:  # replaced: old -> new
@@ -212,7 +227,6 @@ def apply_execution_report(report: ExecutionReport) -> Order | None:
 
     # A fill is any report carrying LastShares (ExecType 1 or 2 in FIX 4.2), but never more
     # than the order's quantity.
-    is_fill = report.last_qty > 0 and report.exec_type != "5"
     if is_fill and order.filled_qty + report.last_qty <= order.qty:
         _apply_fill(order, report)
 
@@ -228,6 +242,18 @@ def apply_execution_report(report: ExecutionReport) -> Order | None:
         order.submitted_at = timezone.now()
     order.save()
     ledger.adjust_hold(order.account, f"order:{order.pk}", _remaining_hold(order))
+    return order
+
+
+def _acknowledge(order: Order) -> Order:
+    """ExecType New (150=0, 39=0): the engine has the order. Nothing is filled or
+    released, so neither the account nor the hold is touched: only the order's row."""
+    order = _lock(order, account=False)
+    status = _next_status(order, OrderStatus.NEW)
+    if status != order.status or order.submitted_at is None:
+        order.status = status
+        order.submitted_at = order.submitted_at or timezone.now()
+        order.save(update_fields=["status", "submitted_at", "updated_at"])
     return order
 
 
