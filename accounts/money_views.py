@@ -38,20 +38,6 @@ def _service_errors_to_form(form, error: ServiceError) -> None:
 
 
 @login_required
-def account_overview(request, number):
-    account = _own_account(request, number)
-    return render(
-        request,
-        "accounts/account_overview.html",
-        {
-            "account": account,
-            "balances": ledger.account_balances(account),
-            "activity": _activity(account)[:10],
-        },
-    )
-
-
-@login_required
 def balances_partial(request, number):
     account = _own_account(request, number)
     return render(

@@ -399,18 +399,41 @@ def get_quote(symbol: str, at: datetime | None = None) -> Quote | None:
 
 
 def get_previous_close(symbol: str, at: datetime | None = None) -> Decimal | None:
-    """The close of the session before the quote's session at `at` (default now)."""
-    symbol = _normalize(symbol)
+    """The close of the session before the quote's session at `at` (default now): the
+    stored one (DailyClose) if there is one, else the provider's."""
+    return get_previous_closes([symbol], at).get(_normalize(symbol))
+
+
+def get_previous_closes(symbols: list[str], at: datetime | None = None) -> dict[str, Decimal]:
+    """Previous closes of the known `symbols` (see get_previous_close) in one cache round
+    trip and at most two queries whatever their number: the stored closes (DailyClose)
+    first, the provider for the ones not stored."""
     session, _ = quote_session(at)
-    key = _cache_key("previous-close", symbol, session.previous.isoformat())
-    close = quote_cache().get(key)
-    if close is None:
-        security = Security.objects.filter(symbol=symbol).first()
-        if security is None:
-            return None
-        close, _volume = provider().session_close(security, session.previous)
-        quote_cache().set(key, close, timeout=60)
-    return close
+    day = session.previous
+    wanted = list(dict.fromkeys(_normalize(s) for s in symbols if s and s.strip()))
+    if not wanted:
+        return {}
+    keys = {symbol: _cache_key("previous-close", symbol, day.isoformat()) for symbol in wanted}
+    cached = quote_cache().get_many(list(keys.values()))
+    found = {symbol: cached[key] for symbol, key in keys.items() if key in cached}
+    missing = [symbol for symbol in wanted if symbol not in found]
+    if missing:
+        fresh = {}
+        stored = dict(
+            DailyClose.objects.filter(security__symbol__in=missing, date=day).values_list(
+                "security__symbol", "close"
+            )
+        )
+        not_stored = [symbol for symbol in missing if symbol not in stored]
+        if not_stored:
+            market = provider()
+            for security in Security.objects.filter(symbol__in=not_stored):
+                stored[security.symbol] = market.session_close(security, day)[0]
+        for symbol, close in stored.items():
+            found[symbol] = fresh[keys[symbol]] = close
+        if fresh:
+            quote_cache().set_many(fresh, timeout=60)
+    return {symbol: found[symbol] for symbol in wanted if symbol in found}
 
 
 def quotes_for_request(symbols: str | None) -> dict[str, Quote]:
@@ -472,6 +495,7 @@ __all__ = [
     "SimulatedMarket",
     "clear_quote_overrides",
     "get_previous_close",
+    "get_previous_closes",
     "get_quote",
     "get_quotes",
     "is_market_open",

@@ -1,8 +1,15 @@
 from django.urls import path
 
-from . import order_views
+from . import order_views, portfolio_views
 
 urlpatterns = [
+    path("portfolio/", portfolio_views.combined, name="portfolio-combined"),
+    path("account/<str:number>/", portfolio_views.account_overview, name="account-overview"),
+    path(
+        "account/<str:number>/portfolio",
+        portfolio_views.portfolio_partial,
+        name="account-portfolio",
+    ),
     path("account/<str:number>/trade/", order_views.order_ticket, name="account-trade"),
     path("account/<str:number>/orders/", order_views.order_list, name="account-orders"),
     path(
