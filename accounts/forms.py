@@ -19,7 +19,7 @@ class StaffUserChangeForm(UserChangeForm):
 
 from django import forms  # noqa: E402
 
-from .models import AccountApplication, Agreement  # noqa: E402
+from .models import AccountApplication, Agreement, JournalEntryKind  # noqa: E402
 
 
 class BootstrapMixin:
@@ -330,3 +330,33 @@ class TransferForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, bank_links=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bank_link"].choices = [(link.pk, str(link)) for link in bank_links]
+
+
+class ActivityFilterForm(BootstrapMixin, forms.Form):
+    """Filters of the activity page and its CSV export."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "All types"), *JournalEntryKind.choices], required=False, label="Type"
+    )
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "The end date is before the start date.")
+        return data
+
+    def filter(self, postings):
+        data = self.cleaned_data
+        if data.get("kind"):
+            postings = postings.filter(entry__kind=data["kind"])
+        if data.get("start"):
+            postings = postings.filter(entry__created_at__date__gte=data["start"])
+        if data.get("end"):
+            postings = postings.filter(entry__created_at__date__lte=data["end"])
+        return postings

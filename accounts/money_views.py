@@ -1,18 +1,21 @@
 """Customer pages for an account's money: overview with balances, transfers, activity."""
 
+import csv
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from rushtrade.errors import ServiceError
 
 from . import funding, ledger
-from .forms import BankLinkForm, TransferForm
+from .forms import ActivityFilterForm, BankLinkForm, TransferForm
 from .models import Account, LedgerAccountKind, Posting
 
 
@@ -49,9 +52,52 @@ def balances_partial(request, number):
 
 @login_required
 def activity(request, number):
+    """Cash activity, filtered by type and date, as a page or (`?format=csv`) a CSV file
+    of every matching row."""
     account = _own_account(request, number)
-    page = Paginator(_activity(account), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/activity.html", {"account": account, "page": page})
+    form = ActivityFilterForm(request.GET or None)
+    postings = _activity(account)
+    if form.is_bound and form.is_valid():
+        postings = form.filter(postings)
+    elif form.is_bound:
+        postings = postings.none()
+    if request.GET.get("format") == "csv":
+        if form.is_bound and not form.is_valid():
+            return HttpResponseBadRequest(
+                "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+                content_type="text/plain",
+            )
+        return _activity_csv(account, postings)
+    page = Paginator(postings, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/activity.html",
+        {"account": account, "page": page, "form": form, "query": query.urlencode()},
+    )
+
+
+def _activity_csv(account, postings) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    today = timezone.localdate().isoformat()
+    response["Content-Disposition"] = (
+        f'attachment; filename="{account.account_number}-activity-{today}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["date", "type", "description", "amount", "settles_on", "entry_id"])
+    for posting in postings.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                timezone.localtime(posting.entry.created_at).isoformat(timespec="seconds"),
+                posting.entry.kind,
+                posting.entry.description,
+                f"{posting.amount:.2f}",
+                posting.settles_on.isoformat(),
+                posting.entry_id,
+            ]
+        )
+    return response
 
 
 def _transfers_context(account, transfer_form=None, bank_form=None):

@@ -137,3 +137,49 @@ def test_other_customers_account_pages_are_404(customer):
         == 404
     )
     assert other.transfers.count() == 1
+
+
+def test_activity_filters_and_csv(customer, account):
+    from accounts import ledger
+    from accounts.models import JournalEntryKind, LedgerAccountKind
+
+    fund(account, Decimal("1000.00"))
+    fund(account, Decimal("250.00"))
+    ledger.post_journal_entry(
+        JournalEntryKind.FEE,
+        "Wire fee",
+        [
+            ledger.Line(ledger.customer_cash(account), Decimal("-25.00")),
+            ledger.Line(ledger.firm_ledger(LedgerAccountKind.FEE_REVENUE), Decimal("25.00")),
+        ],
+        account=account,
+    )
+    url = reverse("account-activity", args=[account.account_number])
+    html = customer.get(url, {"kind": "fee"}).content.decode()
+    assert html.count('data-testid="activity-row"') == 1 and "Wire fee" in html
+    html = customer.get(url, {"kind": "deposit"}).content.decode()
+    assert html.count('data-testid="activity-row"') == 2
+    assert (
+        customer.get(url, {"start": "2001-01-01", "end": "2001-12-31"})
+        .content.decode()
+        .count('data-testid="activity-row"')
+        == 0
+    )
+
+    csv_response = customer.get(url, {"format": "csv"})
+    assert csv_response["Content-Type"].startswith("text/csv")
+    assert f"{account.account_number}-activity-" in csv_response["Content-Disposition"]
+    lines = csv_response.content.decode().strip().splitlines()
+    assert lines[0] == "date,type,description,amount,settles_on,entry_id"
+    assert len(lines) == 4
+    assert any(",fee,Wire fee,-25.00," in line for line in lines)
+    only_deposits = customer.get(url, {"format": "csv", "kind": "deposit"}).content.decode()
+    assert len(only_deposits.strip().splitlines()) == 3
+
+    # Bad filters: said, never a 500; the CSV refuses with the reason.
+    bad = customer.get(url, {"start": "2026-02-30", "kind": "bogus"})
+    assert bad.status_code == 200
+    assert "Enter a valid date." in bad.content.decode()
+    assert customer.get(url, {"start": "2026-03-02", "end": "2026-03-01"}).status_code == 200
+    refused = customer.get(url, {"format": "csv", "start": "nope"})
+    assert refused.status_code == 400 and b"start" in refused.content
