@@ -310,6 +310,7 @@ SEC_FEE_RATE = Decimal(env.str("SEC_FEE_RATE", default="0.0000278"))  # $27.80 p
 FINRA_TAF_PER_SHARE = Decimal(env.str("FINRA_TAF_PER_SHARE", default="0.000166"))
 FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
 MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
+WATCHLIST_MAX_SYMBOLS = env.int("WATCHLIST_MAX_SYMBOLS", default=50)
 ORDER_PRICE_COLLAR = Decimal(env.str("ORDER_PRICE_COLLAR", default="0.25"))  # +/-25% of last
 MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  # held above ask
 

@@ -273,3 +273,20 @@ class AccountSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.account_number} {self.date}: {self.equity}"
+
+
+class WatchlistItem(models.Model):
+    """A symbol a customer follows (their watchlist, across their accounts)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watchlist")
+    security = models.ForeignKey(Security, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "security"], name="watch_symbol_once"),
+        ]
+        ordering = ["security__symbol"]
+
+    def __str__(self) -> str:
+        return f"{self.user} watches {self.security.symbol}"

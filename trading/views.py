@@ -4,9 +4,11 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
-from . import market_data
+from rushtrade.errors import ServiceError
+
+from . import market_data, watchlist
 from .models import Security
 from .securities import search_securities
 
@@ -58,4 +60,29 @@ def quote_box(request, symbol):
             "change_pct": change_pct,
             "price_format": f"{places}g",
         },
+    )
+
+
+@login_required
+def watchlist_page(request):
+    """The customer's watchlist: add and remove symbols; quotes refresh themselves."""
+    error = None
+    if request.method == "POST":
+        symbol = request.POST.get("symbol", "")
+        try:
+            if request.POST.get("action") == "remove":
+                watchlist.remove_symbol(request.user, symbol)
+            else:
+                watchlist.add_symbol(request.user, symbol)
+                return redirect("watchlist")
+        except ServiceError as exc:
+            error = exc.message
+    quotes = watchlist.watched_quotes(request.user)
+    if request.headers.get("HX-Request") and request.method == "GET":
+        return render(request, "trading/_watchlist_table.html", {"quotes": quotes})
+    return render(
+        request,
+        "trading/watchlist.html",
+        {"quotes": quotes, "error": error, "accounts": request.user.accounts.all()},
+        status=400 if error else 200,
     )
