@@ -311,6 +311,14 @@ FINRA_TAF_PER_SHARE = Decimal(env.str("FINRA_TAF_PER_SHARE", default="0.000166")
 FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
 MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
 WATCHLIST_MAX_SYMBOLS = env.int("WATCHLIST_MAX_SYMBOLS", default=50)
+# The firm as its customer documents (confirmations, statements) name it.
+FIRM_NAME = env.str("FIRM_NAME", default="RushTrade Securities")
+FIRM_ADDRESS = env.str("FIRM_ADDRESS", default="Chicago, Illinois")
+PAYMENT_FOR_ORDER_FLOW_DISCLOSURE = env.str(
+    "PAYMENT_FOR_ORDER_FLOW_DISCLOSURE",
+    default="receives no payment for order flow; the source and nature of any other "
+    "remuneration are available on written request.",
+)
 ORDER_PRICE_COLLAR = Decimal(env.str("ORDER_PRICE_COLLAR", default="0.25"))  # +/-25% of last
 MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  # held above ask
 

@@ -1,9 +1,20 @@
 from django.urls import path
 
-from . import order_views, portfolio_views
+from . import document_views, order_views, portfolio_views
 
 urlpatterns = [
     path("portfolio/", portfolio_views.combined, name="portfolio-combined"),
+    path("account/<str:number>/documents/", document_views.document_list, name="account-documents"),
+    path(
+        "account/<str:number>/confirmations/<int:execution_id>.pdf",
+        document_views.confirmation,
+        name="account-confirmation",
+    ),
+    path(
+        "account/<str:number>/statements/<int:year>-<int:month>.pdf",
+        document_views.statement,
+        name="account-statement",
+    ),
     path("account/<str:number>/", portfolio_views.account_overview, name="account-overview"),
     path(
         "account/<str:number>/portfolio",
