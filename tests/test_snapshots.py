@@ -41,10 +41,11 @@ def deposit(account, amount: str, on: date):
 _seq = iter(range(1, 1_000_000))
 
 
-def fill(account, security, side: str, qty: int, price: str, when: datetime) -> Execution:
-    """An order and its one execution, with the cash it moves (trade date = `when`)."""
+def fill(account, security, side: str, qty: int, price: str, when: datetime, order=None):
+    """An execution (of a new order, or of `order`), with the cash it moves (trade date
+    = `when`)."""
     n = next(_seq)
-    order = Order.objects.create(
+    order = order or Order.objects.create(
         account=account,
         security=security,
         client_order_id=f"c{n}",
@@ -57,7 +58,7 @@ def fill(account, security, side: str, qty: int, price: str, when: datetime) -> 
         status="filled",
         filled_qty=qty,
     )
-    amount = D(price) * qty
+    amount = (D(price) * qty).quantize(D("0.01"))
     sign = -1 if side == "buy" else 1
     entry = ledger.post_journal_entry(
         JournalEntryKind.BUY if side == "buy" else JournalEntryKind.SELL,
@@ -140,7 +141,9 @@ def test_an_entry_effective_after_the_day_is_not_in_its_cash():
 
 def test_backfill_command_takes_every_trading_day_of_a_range():
     AccountFactory(opened_at=at(date(2025, 6, 2)))
-    call_command("take_account_snapshots", "--from", "2025-06-30", "--to", "2025-07-07", verbosity=0)
+    call_command(
+        "take_account_snapshots", "--from", "2025-06-30", "--to", "2025-07-07", verbosity=0
+    )
     # July 4 is a holiday, the 5th and 6th a weekend.
     assert sorted(AccountSnapshot.objects.values_list("date", flat=True)) == [
         date(2025, 6, 30),
