@@ -386,3 +386,19 @@ def test_staff_recompute_a_month_and_see_errors(staff_client, firm):
     assert row.source == "staff" and row.computed_by.is_staff
     bad = staff_client.post(reverse("staff-statistics-recompute"), {"month": "x"}, follow=True)
     assert bad.status_code == 200 and "Not a month" in bad.content.decode()
+
+
+def test_demo_history_builds_two_years_once_with_a_sound_ledger():
+    from accounts.ledger import verify_balances
+    from trading.demo_history import seed_history
+
+    assert seed_history() is True
+    months = MonthlyStatistics.objects.order_by("month")
+    assert months.count() == 24
+    assert all(m.source == "demo" for m in months)
+    latest = month_report(months.last().month)
+    assert latest.year_ago is not None and latest.change("accounts_open", "year_ago").percent > 0
+    assert months.last().customer_assets > 0 and months.last().trades > 0
+    assert verify_balances() == []
+    assert seed_history() is False
+    assert MonthlyStatistics.objects.count() == 24
