@@ -119,9 +119,11 @@ def post_journal_entry(
     reason: str = "",
     idempotency_key: str | None = None,
     reverses: JournalEntry | None = None,
+    effective_on: date | None = None,
 ) -> JournalEntry:
     """Post a balanced entry; with an idempotency key, posting it again returns the
-    first entry and changes nothing."""
+    first entry and changes nothing. `effective_on` (default: today in the firm's time
+    zone) is the day it counts from, e.g. a fill's trade date."""
     if len(lines) < 2:
         raise LedgerError("A journal entry needs at least two postings.")
     for line in lines:
@@ -144,6 +146,7 @@ def post_journal_entry(
                 reason=reason,
                 idempotency_key=idempotency_key,
                 reverses=reverses,
+                effective_on=effective_on or today,
             )
             Posting.objects.bulk_create(
                 Posting(

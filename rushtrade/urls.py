@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("trading.urls")),
     path("", include("trading.order_urls")),
+    path("", include("trading.statistics_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

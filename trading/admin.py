@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
 
-from .models import DailyClose, Security
+from .models import AccountSnapshot, DailyClose, MonthlyStatistics, Security
 
 
 @admin.register(Security)
@@ -37,6 +37,32 @@ class DailyCloseAdmin(ReadOnlyAdmin):
     list_select_related = ("security",)
     search_fields = ("security__symbol",)
     date_hierarchy = "date"
+
+
+@admin.register(AccountSnapshot)
+class AccountSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("account", "date", "cash", "market_value", "equity", "positions")
+    list_select_related = ("account",)
+    search_fields = ("account__account_number",)
+    date_hierarchy = "date"
+
+
+@admin.register(MonthlyStatistics)
+class MonthlyStatisticsAdmin(ReadOnlyAdmin):
+    """Read-only: the staff statistics pages (/staff/statistics/) show, chart, export
+    and recompute the months."""
+
+    list_display = (
+        "month",
+        "accounts_open",
+        "customer_assets",
+        "trades",
+        "shares_traded",
+        "computed_at",
+        "source",
+        "computed_by",
+    )
+    list_filter = ("source",)
 
 
 from . import order_admin  # noqa: E402, F401  (orders, executions, positions, outbox)

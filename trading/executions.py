@@ -137,7 +137,8 @@ def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
         order.side, qty, price, order_qty=order.qty, first_fill=order.filled_qty == 0
     )
     principal = (price * qty).quantize(CENT, ROUND_HALF_UP)
-    settles = settlement_date(timezone.localtime(executed_at).date())
+    trade_date = timezone.localtime(executed_at).date()
+    settles = settlement_date(trade_date)
     account = order.account
     cash, clearing, commission_revenue, regulatory = ledger.ledger_accounts(
         account,
@@ -164,6 +165,7 @@ def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
         lines,
         account=account,
         idempotency_key=f"exec:{report.exec_id}",
+        effective_on=trade_date,
     )
     execution = Execution.objects.create(
         order=order,

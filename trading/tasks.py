@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from . import market_data
 
@@ -8,3 +9,36 @@ def record_daily_closes() -> int:
     """Store the closing prices of the last session that has closed (run after 16:00 New
     York time; a late or repeated run stores the same rows)."""
     return market_data.record_daily_closes()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=30,
+    max_retries=5,
+)
+def take_account_snapshots() -> int:
+    """Snapshot every open account at the last close (run after the daily closes are
+    recorded); a repeated run replaces the same rows. Returns the accounts snapshotted."""
+    from .snapshots import take_snapshots_after_close
+
+    return take_snapshots_after_close().accounts
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=60,
+    max_retries=5,
+)
+def compute_monthly_statistics(month: str | None = None) -> list[str]:
+    """Compute the month that just closed (America/Chicago), or `month` ("YYYY-MM"), and
+    store it. Idempotent: a retry or a second run replaces the same row."""
+    from .models import MonthlyStatistics
+    from .statistics import compute_closed_month, compute_month, parse_month
+
+    if month:
+        rows = [compute_month(parse_month(month), source=MonthlyStatistics.Source.SCHEDULE)]
+    else:
+        rows = compute_closed_month()
+    return [row.month.strftime("%Y-%m") for row in rows]

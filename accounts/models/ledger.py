@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 
 from .core import Account, User
 
@@ -85,6 +86,10 @@ class JournalEntry(models.Model):
     reason = models.TextField(blank=True, help_text="Why (required for manual entries)")
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The day the entry counts from on the books (a trade's trade date; the day it is
+    # posted otherwise, in the firm's time zone): cash "as of" a past day, as account
+    # snapshots and statistics need it, is the sum of postings effective by then.
+    effective_on = models.DateField(default=timezone.localdate, db_index=True)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0005_account_snapshots'),
+        ('trading', '0007_statistics_schedules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,131 @@
+"""The account overview page (and its 5-second positions refresh) for an account with
+500 positions, on the configured database: p50/p99 latency, requests per second from one
+client, and SQL queries per request; the same page for 5 positions in the same run as
+the baseline.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... DEBUG=1 .venv/bin/python bench/overview.py
+
+Builds its own throw-away test database (test_<name>), never touches the real one.
+Quotes come from the simulated market through the quote cache (Redis when REDIS_URL is
+set), as in production.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rushtrade.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+
+def account_with(n: int, tag: str):
+    from django.utils import timezone
+    from stdnum import luhn
+
+    from accounts.models import Account, AccountHolder, User
+    from tests.factories import fund
+    from trading.models import Position, Security
+
+    user = User.objects.create_user(f"{tag}@example.com", "bench-password-123")
+    body = str(3_000_000 + n)
+    account = Account.objects.create(
+        account_number=f"RT{body}{luhn.calc_check_digit(body)}",
+        account_type="individual_cash",
+        opened_at=timezone.now(),
+    )
+    AccountHolder.objects.create(account=account, user=user)
+    fund(account, Decimal("25000.00"), user)
+    securities = Security.objects.bulk_create(
+        Security(
+            symbol=f"{tag[:1].upper()}{i:04d}",
+            name=f"Bench {i}",
+            exchange="NYSE",
+            reference_price=Decimal(10 + i % 300),
+        )
+        for i in range(n)
+    )
+    Position.objects.bulk_create(
+        Position(account=account, security=s, qty=10 + i, avg_cost=s.reference_price)
+        for i, s in enumerate(securities)
+    )
+    client = Client()
+    client.force_login(user)
+    return account, client
+
+
+def measure(client, url, seconds: float, headers=None):
+    headers = headers or {}
+    client.get(url, headers=headers)  # warm the quote cache
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.status_code
+    samples, began = [], time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        start = time.perf_counter()
+        client.get(url, headers=headers)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {
+        "p50": statistics.median(samples),
+        "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))],
+        "rps": len(samples) / (time.perf_counter() - began),
+        "queries": len(ctx.captured_queries),
+        "n": len(samples),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--positions", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        big, big_client = account_with(args.positions, "big")
+        small, small_client = account_with(5, "small")
+        print(
+            f"database: {connection.vendor}; cache: "
+            f"{'Redis' if os.environ.get('REDIS_URL') else 'local'}; one client, in process"
+        )
+        rows = []
+        for label, account, client in (
+            (f"{args.positions} positions", big, big_client),
+            ("5 positions (baseline)", small, small_client),
+        ):
+            number = account.account_number
+            rows.append(
+                (f"overview page, {label}", measure(client, f"/account/{number}/", args.seconds))
+            )
+            rows.append(
+                (
+                    f"positions refresh (htmx), {label}",
+                    measure(client, f"/account/{number}/portfolio", args.seconds),
+                )
+            )
+        for label, r in rows:
+            print(
+                f"{label:48s} p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+                f"{r['rps']:6.1f} req/s  {r['queries']:2d} queries  ({r['n']} requests)"
+            )
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
