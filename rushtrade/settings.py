@@ -313,6 +313,9 @@ MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
 ORDER_PRICE_COLLAR = Decimal(env.str("ORDER_PRICE_COLLAR", default="0.25"))  # +/-25% of last
 MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  # held above ask
 
+# The Alpaca-compatible trading API (/v2/): requests per minute per API key.
+ALPACA_RATE_LIMIT = env.int("ALPACA_RATE_LIMIT", default=200)
+
 # The FIX 4.2 session between the routing gateway (initiator) and the routing engine.
 ROUTING_ENGINE_HOST = env.str("ROUTING_ENGINE_HOST", default="127.0.0.1")
 ROUTING_ENGINE_PORT = env.int("ROUTING_ENGINE_PORT", default=9878)
