@@ -63,3 +63,4 @@ bench: deps
 	python bench/balances.py
 	python bench/quotes.py
 	python bench/orders.py
+	python bench/alpaca_positions.py
