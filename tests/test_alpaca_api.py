@@ -352,7 +352,7 @@ def test_malformed_body_and_unknown_ids(api, acme):
     assert api.get("/v2/orders?status=weird").status_code == 422
     assert api.get("/v2/orders?limit=0").status_code == 422
     response = api.get("/v2/no-such-endpoint")
-    assert response.status_code == 404 and response.json()["code"] == 40400000
+    assert response.status_code == 404 and response.json()["code"] == 40410000
 
 
 def test_market_order_while_closed_is_refused_clearly(api, acme, market):
@@ -572,3 +572,26 @@ def test_schema_documents_v2_and_rate_limit_headers(client):
     get_positions = schema["paths"]["/v2/positions"]["get"]
     assert "X-RateLimit-Remaining" in get_positions["responses"]["200"]["headers"]
     assert "429" in get_positions["responses"]
+
+
+def test_an_unexpected_error_is_a_500_with_alpacas_body(api, monkeypatch):
+    from trading.alpaca import portfolio
+
+    def broken(account):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(portfolio, "account_summary", broken)
+    api.raise_request_exception = False
+    response = api.get("/v2/account")
+    assert response.status_code == 500 and response.json()["code"] == 50010000
+
+
+def test_staff_revoke_keys_in_admin(client, account):
+    from .factories import StaffFactory
+
+    key, secret = api_keys.create_api_key(account, None)
+    client.force_login(StaffFactory())
+    page = client.get("/admin/accounts/apikey/")
+    assert key.key_id in page.content.decode() and secret not in page.content.decode()
+    client.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    assert api_keys.authenticate(key.key_id, secret) is None

@@ -5,7 +5,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts import api_keys
-from accounts.models import Account, ApiKey
+from accounts.models import Account, AccountHolder, ApiKey
 
 
 class AlpacaKeyAuthentication(authentication.BaseAuthentication):
@@ -20,7 +20,10 @@ class AlpacaKeyAuthentication(authentication.BaseAuthentication):
         key = api_keys.authenticate(key_id.strip(), secret.strip())
         if key is None:
             raise exceptions.AuthenticationFailed()
-        user = key.created_by or key.account.holders.order_by("accountholder__role").first()
+        user = (
+            key.created_by
+            or key.account.holders.filter(accountholder__role=AccountHolder.Role.PRIMARY).first()
+        )
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed()
         return user, key

@@ -33,6 +33,11 @@ FORBIDDEN_CODES = {
 }
 
 
+def code_for(status: int) -> int:
+    """Alpaca's generic code of an HTTP status: 404 → 40410000, 500 → 50010000."""
+    return status * 100000 + 10000
+
+
 class AlpacaError(exceptions.APIException):
     """An error answered as Alpaca does: `status` and `{"code", "message", **extra}`."""
 
@@ -101,7 +106,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response.status_code = 422
         response.data = body(INVALID, _validation_message(exc.detail))
     else:
-        response.data = body(response.status_code * 100000, str(exc.detail))
+        response.data = body(code_for(response.status_code), str(exc.detail))
     return response
 
 
