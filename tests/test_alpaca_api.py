@@ -595,3 +595,41 @@ def test_staff_revoke_keys_in_admin(client, account):
     assert key.key_id in page.content.decode() and secret not in page.content.decode()
     client.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     assert api_keys.authenticate(key.key_id, secret) is None
+
+
+def test_whole_calendar_to_its_last_session(api):
+    days = api.get("/v2/calendar").json()
+    assert days[0]["date"] == "2000-01-03" and days[-1]["settlement_date"] is None
+    assert all(d["settlement_date"] for d in days[:-1])
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("delete", "/v2/positions/ACME?qty=abc"),
+        ("delete", "/v2/positions/ACME?percentage=nan"),
+        ("delete", "/v2/positions/ACME?percentage=150"),
+        ("delete", "/v2/positions/ACME?qty=-2"),
+        ("delete", "/v2/positions/ACME?qty=1&percentage=5"),
+        ("get", "/v2/orders?after=yesterday"),
+        ("get", "/v2/orders?side=up"),
+        ("get", "/v2/account/activities?after=soon"),
+        ("get", "/v2/account/activities?page_token=zzz"),
+        ("get", "/v2/account/portfolio/history?date_end=31/12/2025"),
+        ("get", "/v2/stocks/bars?symbols=ACME&timeframe=1Day&start=monday"),
+        ("get", "/v2/stocks/bars?symbols=ACME&timeframe=1Day&limit=x"),
+        ("get", "/v2/stocks/quotes/latest?symbols=" + ",".join(f"S{i}" for i in range(101))),
+    ],
+)
+def test_bad_parameters_are_4xx_with_a_message(api, account, acme, method, url):
+    fill(buy(account, 10))
+    response = getattr(api, method)(url)
+    assert 400 <= response.status_code < 500, response.content
+    assert response.json()["message"] and str(response.json()["code"]).startswith("4")
+
+
+@pytest.mark.parametrize("body", [[], "text", {"qty": {"n": 1}}, {"qty": "0"}])
+def test_bad_replace_bodies(api, acme, body):
+    order = api.post("/v2/orders", LIMIT_BUY, format="json").json()
+    response = api.patch(f"/v2/orders/{order['id']}", body, format="json")
+    assert response.status_code in (400, 422) and response.json()["code"]

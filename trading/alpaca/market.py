@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from trading import market_data
-from trading.calendar import nyse, settlement_date
+from trading.calendar import nyse
 from trading.models import DailyClose, Security
 
 from . import errors
@@ -109,18 +109,24 @@ def calendar(params) -> list[dict]:
     end = min(_day(params.get("end"), "end") or last, last)
     if start > end:
         return []
-    schedule = cal.schedule.loc[pd.Timestamp(start) : pd.Timestamp(end)]
+    sessions = cal.schedule.index
+    days = [d.isoformat() for d in sessions.date]
+    first = int(sessions.searchsorted(pd.Timestamp(start)))
+    last = int(sessions.searchsorted(pd.Timestamp(end), side="right"))
+    opens = cal.schedule["open"].iloc[first:last].dt.tz_convert(NEW_YORK).dt.strftime("%H:%M")
+    closes = cal.schedule["close"].iloc[first:last].dt.tz_convert(NEW_YORK).dt.strftime("%H:%M")
     out = []
-    for session, row in schedule.iterrows():
-        day = session.date()
+    for offset, (opened, closed) in enumerate(zip(opens, closes, strict=True)):
+        index = first + offset
         out.append(
             {
-                "date": day.isoformat(),
-                "open": row["open"].tz_convert(NEW_YORK).strftime("%H:%M"),
-                "close": row["close"].tz_convert(NEW_YORK).strftime("%H:%M"),
+                "date": days[index],
+                "open": opened,
+                "close": closed,
                 "session_open": "0400",
                 "session_close": "2000",
-                "settlement_date": settlement_date(day).isoformat(),
+                # Trades settle T+1: the next session (unknown after the calendar's last).
+                "settlement_date": days[index + 1] if index + 1 < len(days) else None,
             }
         )
     return out

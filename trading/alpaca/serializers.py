@@ -182,7 +182,7 @@ class AlpacaCalendarDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     open = serializers.CharField(help_text="HH:MM, New York time")
     close = serializers.CharField(help_text="HH:MM, New York time")
-    settlement_date = serializers.DateField()
+    settlement_date = serializers.DateField(allow_null=True)
 
 
 class AlpacaLatestQuotesSerializer(serializers.Serializer):
