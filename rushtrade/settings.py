@@ -247,7 +247,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Customer API of the RushTrade portal. Authenticate with a session or with "
         "`Authorization: Token <key>` from `POST /api/v1/auth/token`. Every error has "
-        'the body `{"code": ..., "message": ..., "fields": {...}}`.'
+        'the body `{"code": ..., "message": ..., "fields": {...}}`.\n\n'
+        "The trading API under `/v2/` is compatible with Alpaca's Trading API v2 and "
+        "market data v2: authenticate with the `APCA-API-KEY-ID` and `APCA-API-SECRET-KEY` "
+        "headers (keys are made on the account's API keys page); errors have Alpaca's body "
+        '`{"code": 40010001, "message": ...}`. Each key may make `ALPACA_RATE_LIMIT` '
+        "(default 200) requests a minute: every answer carries `X-RateLimit-Limit`, "
+        "`X-RateLimit-Remaining` and `X-RateLimit-Reset`; past the limit, 429."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -24,7 +24,7 @@ from alpaca.trading.requests import (
     MarketOrderRequest,
     ReplaceOrderRequest,
 )
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from accounts import api_keys
@@ -36,6 +36,14 @@ from .test_alpaca_api import buy, fill
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _close_database_connections_after_each_request(monkeypatch):
+    """The SDK keeps its HTTP connection alive, and with it the live server's thread
+    serving it; with persistent database connections (DATABASE_CONN_MAX_AGE) that
+    thread would hold one past the run and PostgreSQL could not drop the test database."""
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
 
 
 @pytest.fixture
