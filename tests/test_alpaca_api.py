@@ -11,6 +11,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from accounts import api_keys
@@ -633,3 +636,47 @@ def test_bad_replace_bodies(api, acme, body):
     order = api.post("/v2/orders", LIMIT_BUY, format="json").json()
     response = api.patch(f"/v2/orders/{order['id']}", body, format="json")
     assert response.status_code in (400, 422) and response.json()["code"]
+
+
+ANYTHING = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(["ACME", "buy", "sell", "limit", "market", "stop", "day", "gtc", "99.50"]),
+    st.lists(st.integers(), max_size=2),
+)
+ORDER_FIELDS = st.dictionaries(
+    st.sampled_from(
+        [
+            "symbol",
+            "qty",
+            "side",
+            "type",
+            "time_in_force",
+            "limit_price",
+            "stop_price",
+            "client_order_id",
+            "notional",
+            "extended_hours",
+            "order_class",
+        ]
+    ),
+    ANYTHING,
+)
+
+
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=ORDER_FIELDS)
+def test_any_order_body_gets_an_order_or_an_alpaca_error_never_a_500(api, acme, settings, body):
+    settings.ALPACA_RATE_LIMIT = 10**9
+    response = api.post("/v2/orders", body, format="json")
+    assert response.status_code in (200, 400, 403, 422), (body, response.content)
+    data = response.json()
+    if response.status_code == 200:
+        assert Order.objects.filter(uuid=data["id"]).exists()
+    else:
+        assert isinstance(data["code"], int) and data["message"]
