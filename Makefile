@@ -63,3 +63,6 @@ bench: deps
 	python bench/balances.py
 	python bench/quotes.py
 	python bench/orders.py
+	python bench/alpaca_positions.py
+	python bench/overview.py
+	python bench/monthly_statistics.py

@@ -16,6 +16,7 @@ from .models import (
     AccountApplication,
     AccountHolder,
     AgreementAcceptance,
+    ApiKey,
     ApplicationEvent,
     ApplicationStatus,
     BankLink,
@@ -575,3 +576,24 @@ class TransferAdmin(StaffActionMixin, ReadOnlyAdmin):
             title="Decide on transfer",
             allowed=transfer.status in (TransferStatus.REQUESTED, TransferStatus.PENDING),
         )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Trading API keys: staff see them (never a secret) and can revoke them; keys are
+    made by customers on their page or with `manage.py create_api_key`."""
+
+    list_display = ("key_id", "account", "name", "created_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("key_id", "account__account_number", "name")
+    list_select_related = ("account",)
+    exclude = ("secret_hash",)
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        from . import api_keys
+
+        for key in queryset.filter(revoked_at__isnull=True):
+            api_keys.revoke_api_key(key, request.user)
+        messages.success(request, "The selected keys are revoked.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import money_views, views
+from . import api_key_views, money_views, views
 
 urlpatterns = [
     path("applications/new", views.start_application, name="application-start"),
@@ -18,6 +18,12 @@ urlpatterns = [
         "account/<str:number>/transfers/<int:transfer_id>/cancel",
         money_views.cancel_transfer,
         name="account-transfer-cancel",
+    ),
+    path("account/<str:number>/api-keys/", api_key_views.api_key_list, name="account-api-keys"),
+    path(
+        "account/<str:number>/api-keys/<str:key_id>/revoke",
+        api_key_views.api_key_revoke,
+        name="account-api-key-revoke",
     ),
     path(
         "account/<str:number>/bank-links/new", money_views.link_bank, name="account-bank-link-new"

@@ -88,7 +88,14 @@ def _wants_json(request) -> bool:
     return request.path.startswith(API_PREFIXES)
 
 
+ALPACA_PREFIX = "/v2/"  # the Alpaca-compatible API answers with Alpaca's body
+
+
 def _page_or_json(request, status_code: int, code: str, message: str, default_view, **kwargs):
+    if request.path.startswith(ALPACA_PREFIX):
+        # Alpaca's generic code of a status: 404 -> 40410000, 500 -> 50010000.
+        body = {"code": status_code * 100000 + 10000, "message": message}
+        return JsonResponse(body, status=status_code)
     if _wants_json(request):
         return JsonResponse(error_body(code, message), status=status_code)
     return default_view(request, **kwargs)

@@ -248,7 +248,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Customer API of the RushTrade portal. Authenticate with a session or with "
         "`Authorization: Token <key>` from `POST /api/v1/auth/token`. Every error has "
-        'the body `{"code": ..., "message": ..., "fields": {...}}`.'
+        'the body `{"code": ..., "message": ..., "fields": {...}}`.\n\n'
+        "The trading API under `/v2/` is compatible with Alpaca's Trading API v2 and "
+        "market data v2: authenticate with the `APCA-API-KEY-ID` and `APCA-API-SECRET-KEY` "
+        "headers (keys are made on the account's API keys page); errors have Alpaca's body "
+        '`{"code": 40010001, "message": ...}`. Each key may make `ALPACA_RATE_LIMIT` '
+        "(default 200) requests a minute: every answer carries `X-RateLimit-Limit`, "
+        "`X-RateLimit-Remaining` and `X-RateLimit-Reset`; past the limit, 429."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -322,6 +328,9 @@ PAYMENT_FOR_ORDER_FLOW_DISCLOSURE = env.str(
 )
 ORDER_PRICE_COLLAR = Decimal(env.str("ORDER_PRICE_COLLAR", default="0.25"))  # +/-25% of last
 MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  # held above ask
+
+# The Alpaca-compatible trading API (/v2/): requests per minute per API key.
+ALPACA_RATE_LIMIT = env.int("ALPACA_RATE_LIMIT", default=200)
 
 # The FIX 4.2 session between the routing gateway (initiator) and the routing engine.
 ROUTING_ENGINE_HOST = env.str("ROUTING_ENGINE_HOST", default="127.0.0.1")

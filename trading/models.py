@@ -1,5 +1,6 @@
 """Securities, market data, orders, executions, positions and the order outbox."""
 
+import uuid
 from decimal import Decimal
 
 from django.db import models
@@ -18,6 +19,9 @@ class Security(models.Model):
         INACTIVE = "inactive", "Inactive (delisted)"
 
     symbol = models.CharField(max_length=12, unique=True)
+    uuid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The asset id of the trading API"
+    )
     name = models.CharField(max_length=200)
     exchange = models.CharField(max_length=16)
     isin = models.CharField(max_length=12, blank=True)
@@ -104,6 +108,9 @@ class Order(models.Model):
     per account; `cl_ord_id` is the FIX ClOrdID that identifies it to the routing engine."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
+    uuid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The order id of the trading API"
+    )
     security = models.ForeignKey(Security, on_delete=models.PROTECT, related_name="orders")
     client_order_id = models.CharField(max_length=128)
     request_hash = models.CharField(

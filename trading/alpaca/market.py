@@ -1,0 +1,274 @@
+"""Market information through the trading API: assets (the security master), the
+clock and calendar (NYSE, exchange-calendars), and market data v2 (latest quotes and
+trades from the market data provider, daily bars from the stored daily closes)."""
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from django.db.models import Q
+from django.utils import timezone
+
+from trading import market_data
+from trading.calendar import nyse
+from trading.models import DailyClose, Security
+
+from . import errors
+from .formats import exchange, parse_uuid
+
+NEW_YORK = market_data.NEW_YORK
+MAX_SYMBOLS = market_data.MAX_SYMBOLS_PER_REQUEST
+MAX_BARS = 10_000
+# Exchange and tape codes of the consolidated feeds: N = NYSE (tape A), Q = Nasdaq (tape C).
+EXCHANGE_CODES = {"NYSE": ("N", "A"), "NASDAQ": ("Q", "C"), "ARCA": ("P", "B"), "AMEX": ("A", "B")}
+
+
+# --- Assets ----------------------------------------------------------------------------------
+
+
+def asset_dict(security: Security) -> dict:
+    return {
+        "id": str(security.uuid),
+        "class": "us_equity",
+        "exchange": exchange(security),
+        "symbol": security.symbol,
+        "name": security.name,
+        "status": security.status,
+        "tradable": security.tradable
+        and not security.halted
+        and security.status == Security.Status.ACTIVE,
+        "marginable": security.marginable,
+        "maintenance_margin_requirement": 30 if security.marginable else 100,
+        "shortable": False,  # no short sales
+        "easy_to_borrow": False,
+        "fractionable": False,
+        "min_order_size": "1",
+        "min_trade_increment": "1",
+        "price_increment": str(max(security.price_increment, market_data.PRICE_PLACES * 100)),
+        "attributes": [],
+    }
+
+
+def assets(params) -> list[Security]:
+    status = params.get("status")
+    asset_class = params.get("asset_class") or "us_equity"
+    queryset = Security.objects.all().order_by("symbol")
+    if asset_class != "us_equity":
+        return []
+    if status:
+        if status not in Security.Status.values:
+            raise errors.invalid("status must be active or inactive")
+        queryset = queryset.filter(status=status)
+    if params.get("exchange"):
+        queryset = queryset.filter(exchange=params["exchange"].upper())
+    return list(queryset)
+
+
+def asset(symbol_or_id: str) -> Security:
+    asset_uuid = parse_uuid(symbol_or_id)
+    found = Security.objects.filter(
+        Q(uuid=asset_uuid) if asset_uuid else Q(symbol=symbol_or_id.strip().upper())
+    ).first()
+    if found is None:
+        raise errors.not_found("asset not found")
+    return found
+
+
+# --- Clock and calendar ---------------------------------------------------------------------
+
+
+def clock(now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    calendar = nyse()
+    minute = pd.Timestamp(now).floor("min")
+    is_open = market_data.is_market_open(now)
+    next_open = calendar.next_open(minute).to_pydatetime()
+    next_close = calendar.next_close(minute).to_pydatetime()
+    return {
+        "timestamp": now.astimezone(NEW_YORK),
+        "is_open": is_open,
+        "next_open": next_open.astimezone(NEW_YORK),
+        "next_close": next_close.astimezone(NEW_YORK),
+    }
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise errors.invalid(f"{name} must be a date, e.g. 2024-01-31", status=400) from None
+
+
+def calendar(params) -> list[dict]:
+    """GET /v2/calendar: NYSE sessions from `start` to `end` (dates), by default all the
+    calendar holds (2000 to three years ahead)."""
+    cal = nyse()
+    first, last = cal.first_session.date(), cal.last_session.date()
+    start = max(_day(params.get("start"), "start") or first, first)
+    end = min(_day(params.get("end"), "end") or last, last)
+    if start > end:
+        return []
+    sessions = cal.schedule.index
+    days = [d.isoformat() for d in sessions.date]
+    first = int(sessions.searchsorted(pd.Timestamp(start)))
+    last = int(sessions.searchsorted(pd.Timestamp(end), side="right"))
+    opens = cal.schedule["open"].iloc[first:last].dt.tz_convert(NEW_YORK).dt.strftime("%H:%M")
+    closes = cal.schedule["close"].iloc[first:last].dt.tz_convert(NEW_YORK).dt.strftime("%H:%M")
+    out = []
+    for offset, (opened, closed) in enumerate(zip(opens, closes, strict=True)):
+        index = first + offset
+        out.append(
+            {
+                "date": days[index],
+                "open": opened,
+                "close": closed,
+                "session_open": "0400",
+                "session_close": "2000",
+                # Trades settle T+1: the next session (unknown after the calendar's last).
+                "settlement_date": days[index + 1] if index + 1 < len(days) else None,
+            }
+        )
+    return out
+
+
+# --- Market data v2 -------------------------------------------------------------------------
+
+
+def symbols_param(value: str | None) -> list[str]:
+    wanted = list(dict.fromkeys(s.strip().upper() for s in (value or "").split(",") if s.strip()))
+    if not wanted:
+        raise errors.AlpacaError(400, errors.MALFORMED, "missing symbols")
+    if len(wanted) > MAX_SYMBOLS:
+        raise errors.AlpacaError(400, errors.MALFORMED, f"at most {MAX_SYMBOLS} symbols")
+    for symbol in wanted:
+        if len(symbol) > 12 or not symbol.replace(".", "").replace("-", "").isalnum():
+            raise errors.AlpacaError(400, errors.MALFORMED, f"invalid symbol: {symbol}")
+    return wanted
+
+
+def _codes(quote_symbol: str, securities: dict[str, Security]) -> tuple[str, str]:
+    security = securities.get(quote_symbol)
+    return EXCHANGE_CODES.get(security.exchange if security else "", ("N", "A"))
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z")
+
+
+def latest_quotes(symbols: list[str]) -> dict[str, dict]:
+    """Latest quotes of the known symbols (unknown ones are left out, as Alpaca does)."""
+    quotes = market_data.get_quotes(symbols)
+    exchanges = dict(
+        Security.objects.filter(symbol__in=list(quotes)).values_list("symbol", "exchange")
+    )
+    out = {}
+    for symbol, q in quotes.items():
+        code, tape = EXCHANGE_CODES.get(exchanges.get(symbol, ""), ("N", "A"))
+        out[symbol] = {
+            "t": _rfc3339(q.timestamp),
+            "ax": code,
+            "ap": float(q.ask),
+            "as": q.ask_size,
+            "bx": code,
+            "bp": float(q.bid),
+            "bs": q.bid_size,
+            "c": ["R"],
+            "z": tape,
+        }
+    return out
+
+
+def latest_trades(symbols: list[str]) -> dict[str, dict]:
+    """The last sale of each known symbol. The provider gives the last price, not the
+    size of that sale: the size is a round lot (100)."""
+    quotes = market_data.get_quotes(symbols)
+    exchanges = dict(
+        Security.objects.filter(symbol__in=list(quotes)).values_list("symbol", "exchange")
+    )
+    out = {}
+    for symbol, q in quotes.items():
+        code, tape = EXCHANGE_CODES.get(exchanges.get(symbol, ""), ("N", "A"))
+        out[symbol] = {
+            "t": _rfc3339(q.timestamp),
+            "x": code,
+            "p": float(q.last),
+            "s": 100,
+            "c": ["@"],
+            "i": int(q.timestamp.timestamp() * 1000),
+            "z": tape,
+        }
+    return out
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.AlpacaError(400, errors.MALFORMED, f"invalid {name}: {value}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.UTC)
+
+
+def bars(symbols: list[str], params) -> tuple[dict[str, list[dict]], str | None]:
+    """Daily bars (timeframe 1Day) from the stored closes: open is the previous
+    session's close (where the simulated market opens), high and low the larger and
+    smaller of open and close, volume the day's. Only closes are stored, so intraday
+    timeframes are refused. One query; paged with `limit` and `page_token`."""
+    timeframe = params.get("timeframe") or ""
+    if timeframe not in ("1Day", "1D", "1day"):
+        raise errors.AlpacaError(
+            422, errors.UNPROCESSABLE, "only the 1Day timeframe is available here"
+        )
+    start = _moment(params.get("start"), "start")
+    end = _moment(params.get("end"), "end")
+    try:
+        limit = int(params.get("limit") or 1000)
+    except ValueError:
+        raise errors.AlpacaError(400, errors.MALFORMED, "invalid limit") from None
+    if not 1 <= limit <= MAX_BARS:
+        raise errors.AlpacaError(400, errors.MALFORMED, f"limit must be 1 to {MAX_BARS}")
+    sort = params.get("sort") or "asc"
+    if sort not in ("asc", "desc"):
+        raise errors.AlpacaError(400, errors.MALFORMED, "sort must be asc or desc")
+    first_day = start.astimezone(NEW_YORK).date() if start else date(2000, 1, 1)
+    last_day = end.astimezone(NEW_YORK).date() if end else timezone.localdate() + timedelta(1)
+    queryset = DailyClose.objects.filter(
+        security__symbol__in=symbols, date__gte=first_day - timedelta(days=10), date__lte=last_day
+    ).values_list("security__symbol", "date", "close", "volume")
+    token = params.get("page_token")
+    rows = sorted(queryset, key=lambda r: (r[0], r[1]))
+    out: dict[str, list[dict]] = {}
+    previous: dict[str, float] = {}
+    keyed = []
+    for symbol, day, close, volume in rows:
+        opened = previous.get(symbol, float(close))
+        previous[symbol] = float(close)
+        stamp = datetime.combine(day, datetime.min.time(), tzinfo=NEW_YORK)
+        if (start and stamp < start) or (end and stamp > end):
+            continue  # a daily bar is stamped at midnight New York time, as Alpaca's are
+        keyed.append(
+            (
+                f"{symbol}:{day.isoformat()}",
+                symbol,
+                {
+                    "t": _rfc3339(stamp),
+                    "o": opened,
+                    "h": max(opened, float(close)),
+                    "l": min(opened, float(close)),
+                    "c": float(close),
+                    "v": volume,
+                    "n": None,
+                    "vw": None,
+                },
+            )
+        )
+    if sort == "desc":
+        keyed.sort(key=lambda k: (k[1], k[2]["t"]), reverse=True)
+    if token:
+        keyed = [k for k in keyed if (k[0] > token if sort == "asc" else k[0] < token)]
+    page, rest = keyed[:limit], keyed[limit:]
+    for _key, symbol, bar in page:
+        out.setdefault(symbol, []).append(bar)
+    return out, (page[-1][0] if rest and page else None)

@@ -1,0 +1,486 @@
+"""The account as the trading API shows it: the account summary, positions valued at
+the latest quotes, activities from executions and the cash ledger, and portfolio
+history from the daily account snapshots. Each read runs a fixed number of queries,
+whatever the number of positions."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from accounts import ledger
+from accounts.models import (
+    Account,
+    AccountStatus,
+    AccountType,
+    JournalEntry,
+    JournalEntryKind,
+    LedgerAccountKind,
+    Transfer,
+    TransferDirection,
+    TransferStatus,
+)
+from trading import market_data
+from trading.models import (
+    OPEN_STATUSES,
+    AccountSnapshot,
+    DailyClose,
+    Execution,
+    Order,
+    OrderSide,
+    Position,
+)
+
+from . import errors
+from .formats import account_id, exchange, parse_uuid, text
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+MAINTENANCE_MARGIN = Decimal("0.25")  # FINRA Rule 4210 minimum on long positions
+
+
+@dataclass(frozen=True)
+class ValuedPosition:
+    position: Position
+    current_price: Decimal
+    lastday_price: Decimal
+    qty_available: int
+
+    @property
+    def market_value(self) -> Decimal:
+        return (self.position.qty * self.current_price).quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def cost_basis(self) -> Decimal:
+        return (self.position.qty * self.position.avg_cost).quantize(CENT, ROUND_HALF_UP)
+
+    def as_dict(self) -> dict:
+        p, security = self.position, self.position.security
+        unrealized = self.market_value - self.cost_basis
+        last_value = (p.qty * self.lastday_price).quantize(CENT, ROUND_HALF_UP)
+        intraday = self.market_value - last_value
+        return {
+            "asset_id": str(security.uuid),
+            "symbol": security.symbol,
+            "exchange": exchange(security),
+            "asset_class": "us_equity",
+            "asset_marginable": security.marginable,
+            "qty": text(p.qty),
+            "qty_available": text(self.qty_available),
+            "avg_entry_price": text(p.avg_cost),
+            "side": "long" if p.qty > 0 else "short",
+            "market_value": text(self.market_value),
+            "cost_basis": text(self.cost_basis),
+            "unrealized_pl": text(unrealized),
+            "unrealized_plpc": _ratio(unrealized, self.cost_basis),
+            "unrealized_intraday_pl": text(intraday),
+            "unrealized_intraday_plpc": _ratio(intraday, last_value),
+            "current_price": text(self.current_price),
+            "lastday_price": text(self.lastday_price),
+            "change_today": _ratio(self.current_price - self.lastday_price, self.lastday_price),
+        }
+
+
+def _ratio(part: Decimal, whole: Decimal) -> str:
+    return text((part / whole).quantize(Decimal("0.0000000001"))) if whole else "0"
+
+
+def valued_positions(account: Account, symbol_or_id: str | None = None) -> list[ValuedPosition]:
+    """Open positions (non-zero quantity), by symbol, valued at the latest quotes: one
+    query for the positions, one for open sell orders, one for the previous closes, and
+    one cache round trip for the quotes."""
+    positions = Position.objects.filter(account=account).exclude(qty=0).select_related("security")
+    if symbol_or_id is not None:
+        asset_uuid = parse_uuid(symbol_or_id)
+        positions = positions.filter(
+            Q(security__uuid=asset_uuid) if asset_uuid else Q(security__symbol=symbol_or_id.upper())
+        )
+    positions = list(positions.order_by("security__symbol"))
+    if not positions:
+        return []
+    security_ids = [p.security_id for p in positions]
+    promised = dict(
+        Order.objects.filter(
+            account=account,
+            security_id__in=security_ids,
+            side=OrderSide.SELL,
+            status__in=OPEN_STATUSES,
+            replaced_by__isnull=True,
+        )
+        .values("security_id")
+        .annotate(open_qty=Sum("qty") - Sum("filled_qty"))
+        .values_list("security_id", "open_qty")
+    )
+    session, _ = market_data.quote_session()
+    closes = dict(
+        DailyClose.objects.filter(security_id__in=security_ids, date=session.previous).values_list(
+            "security_id", "close"
+        )
+    )
+    quotes = market_data.get_quotes([p.security.symbol for p in positions])
+    out = []
+    for p in positions:
+        quote = quotes.get(p.security.symbol)
+        current = quote.last if quote else p.avg_cost
+        lastday = closes.get(p.security_id)
+        if lastday is None:
+            lastday = market_data.provider().session_close(p.security, session.previous)[0]
+        available = max(p.qty - (promised.get(p.security_id) or 0), 0)
+        out.append(ValuedPosition(p, current, lastday, available))
+    return out
+
+
+def position(account: Account, symbol_or_id: str) -> ValuedPosition:
+    found = valued_positions(account, symbol_or_id)
+    if not found:
+        raise errors.not_found("position does not exist")
+    return found[0]
+
+
+def _status(account: Account) -> str:
+    return {
+        AccountStatus.ACTIVE: "ACTIVE",
+        AccountStatus.RESTRICTED: "ACTIVE",
+        AccountStatus.CLOSED: "ACCOUNT_CLOSED",
+    }.get(account.status, "INACTIVE")
+
+
+def _pending_transfers(account: Account) -> dict[str, Decimal]:
+    pending = Transfer.objects.filter(
+        account=account, status__in=(TransferStatus.REQUESTED, TransferStatus.PENDING)
+    ).aggregate(
+        incoming=Sum("amount", filter=Q(direction=TransferDirection.DEPOSIT)),
+        outgoing=Sum("amount", filter=Q(direction=TransferDirection.WITHDRAWAL)),
+    )
+    return {"in": pending["incoming"] or ZERO, "out": pending["outgoing"] or ZERO}
+
+
+def account_summary(account: Account) -> dict:
+    """GET /v2/account."""
+    positions = valued_positions(account)
+    long_value = sum((v.market_value for v in positions if v.position.qty > 0), ZERO)
+    balances = ledger.balances(account, long_market_value=long_value)
+    cash_only = ledger.balances(account)  # the cash side alone: non-marginable buying power
+    margin = account.account_type == AccountType.INDIVIDUAL_MARGIN
+    last = (
+        AccountSnapshot.objects.filter(account=account, date__lt=timezone.localdate())
+        .order_by("-date")
+        .values_list("equity", flat=True)
+        .first()
+    )
+    pending = _pending_transfers(account)
+    initial = (long_value * ledger.REG_T_INITIAL_MARGIN).quantize(CENT) if margin else ZERO
+    maintenance = (long_value * MAINTENANCE_MARGIN).quantize(CENT) if margin else ZERO
+    last_maintenance = (
+        ((last or ZERO) - balances.cash) * MAINTENANCE_MARGIN if margin and last else maintenance
+    )
+    blocked = account.status != AccountStatus.ACTIVE
+    return {
+        "id": account_id(account),
+        "account_number": account.account_number,
+        "status": _status(account),
+        "crypto_status": "INACTIVE",
+        "currency": "USD",
+        "buying_power": text(balances.buying_power),
+        "regt_buying_power": text(balances.buying_power),
+        "daytrading_buying_power": "0",
+        "effective_buying_power": text(balances.buying_power),
+        "non_marginable_buying_power": text(
+            cash_only.withdrawable if margin else balances.buying_power
+        ),
+        "options_buying_power": "0",
+        "bod_dtbp": "0",
+        "cash": text(balances.cash),
+        "accrued_fees": "0",
+        "pending_transfer_in": text(pending["in"]),
+        "pending_transfer_out": text(pending["out"]),
+        "portfolio_value": text(balances.equity),
+        "pattern_day_trader": False,
+        "trading_blocked": blocked,
+        "transfers_blocked": blocked,
+        "account_blocked": account.status == AccountStatus.CLOSED,
+        "created_at": account.opened_at,
+        "trade_suspended_by_user": False,
+        "multiplier": "2" if margin else "1",
+        "shorting_enabled": False,
+        "equity": text(balances.equity),
+        "last_equity": text(last if last is not None else balances.equity),
+        "long_market_value": text(long_value),
+        "short_market_value": "0",
+        "position_market_value": text(long_value),
+        "initial_margin": text(initial),
+        "maintenance_margin": text(maintenance),
+        "last_maintenance_margin": text(max(last_maintenance, ZERO).quantize(CENT)),
+        "sma": "0",
+        "daytrade_count": 0,
+        "options_approved_level": 0,
+        "options_trading_level": 0,
+    }
+
+
+# --- Activities ----------------------------------------------------------------------------
+
+# Ledger entries as Alpaca's non-trade activity types (trades are FILL activities, from
+# the executions, so the ledger's buy and sell entries are left out).
+ACTIVITY_TYPES = {
+    JournalEntryKind.DEPOSIT: "CSD",
+    JournalEntryKind.WITHDRAWAL: "CSW",
+    JournalEntryKind.FEE: "FEE",
+    JournalEntryKind.INTEREST: "INT",
+    JournalEntryKind.ADJUSTMENT: "JNLC",
+    JournalEntryKind.REVERSAL: "JNLC",
+}
+SUPPORTED_ACTIVITY_TYPES = {"FILL", *ACTIVITY_TYPES.values()}
+# Every type Alpaca documents: asking for one we never produce is not an error.
+ALPACA_ACTIVITY_TYPES = SUPPORTED_ACTIVITY_TYPES | set(
+    [
+        "ACATC",
+        "ACATS",
+        "CFEE",
+        "CIL",
+        "DIV",
+        "DIVCGL",
+        "DIVCGS",
+        "DIVNRA",
+        "DIVROC",
+        "DIVTXEX",
+        "DIVWH",
+        "EXTRD",
+        "FXTRD",
+        "INTPNL",
+        "JNLS",
+        "MA",
+        "MEM",
+        "NC",
+        "OCT",
+        "OPASN",
+        "OPCSH",
+        "OPEXC",
+        "OPEXP",
+        "OPTRD",
+        "PTC",
+        "REORG",
+        "SPIN",
+        "SPLIT",
+        "SWP",
+        "VOF",
+        "WH",
+    ]
+)
+MAX_PAGE_SIZE = 100
+
+
+def _activity_id(at: datetime, kind: str, pk: int) -> str:
+    """Like Alpaca's ids ("20240102150405123456::..."): time-ordered, and a page token."""
+    return f"{at.astimezone(timezone.UTC):%Y%m%d%H%M%S%f}::{kind}{pk:012d}"
+
+
+def _parse_day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise errors.invalid(f"{name} must be a date, e.g. 2024-01-31") from None
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=market_data.NEW_YORK)
+    return start, start + timedelta(days=1)
+
+
+def activities(
+    account: Account,
+    *,
+    activity_types: list[str] | None = None,
+    date_: str | None = None,
+    after: str | None = None,
+    until: str | None = None,
+    direction: str = "desc",
+    page_size: int | None = None,
+    page_token: str | None = None,
+) -> list[dict]:
+    """GET /v2/account/activities: fills and cash activities, newest first (or `asc`),
+    at most `page_size` (100); `page_token` is the id of the last one seen."""
+    wanted = set(activity_types or SUPPORTED_ACTIVITY_TYPES)
+    unknown = wanted - ALPACA_ACTIVITY_TYPES
+    if unknown:
+        raise errors.invalid(f"invalid activity type: {', '.join(sorted(unknown))}", status=400)
+    if direction not in ("asc", "desc"):
+        raise errors.invalid("direction must be asc or desc")
+    size = page_size or MAX_PAGE_SIZE
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise errors.invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    start = end = None
+    if date_:
+        start, end = _day_bounds(_parse_day(date_, "date"))
+    if after:
+        start = _parse_time(after, "after")
+    if until:
+        end = _parse_time(until, "until")
+    token_time = None
+    if page_token:
+        try:
+            token_time = datetime.strptime(page_token.split("::")[0], "%Y%m%d%H%M%S%f").replace(
+                tzinfo=timezone.UTC
+            )
+        except ValueError:
+            raise errors.invalid("invalid page_token", status=400) from None
+
+    def bounded(queryset, field):
+        if start:
+            queryset = queryset.filter(**{f"{field}__gte": start})
+        if end:
+            queryset = queryset.filter(**{f"{field}__lt": end})
+        if token_time:
+            lookup = "lte" if direction == "desc" else "gte"
+            queryset = queryset.filter(**{f"{field}__{lookup}": token_time})
+        order = f"-{field}" if direction == "desc" else field
+        return queryset.order_by(order, "-id" if direction == "desc" else "id")[: size + 50]
+
+    items: list[tuple[str, dict]] = []
+    if "FILL" in wanted:
+        fills = bounded(
+            Execution.objects.filter(order__account=account)
+            .select_related("order__security")
+            .annotate(
+                cum_qty=Subquery(
+                    Execution.objects.filter(order=OuterRef("order"), id__lte=OuterRef("id"))
+                    .values("order")
+                    .annotate(total=Sum("qty"))
+                    .values("total")
+                )
+            ),
+            "executed_at",
+        )
+        for ex in fills:
+            order = ex.order
+            activity_id = _activity_id(ex.executed_at, "F", ex.pk)
+            items.append((activity_id, _fill(account, ex, order, activity_id)))
+    cash_types = {kind for kind, code in ACTIVITY_TYPES.items() if code in wanted}
+    if cash_types:
+        entries = bounded(
+            JournalEntry.objects.filter(account=account, kind__in=cash_types).annotate(
+                net_amount=Sum(
+                    "postings__amount",
+                    filter=Q(
+                        postings__ledger_account__account=account,
+                        postings__ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH,
+                    ),
+                )
+            ),
+            "created_at",
+        )
+        for entry in entries:
+            activity_id = _activity_id(entry.created_at, "J", entry.pk)
+            items.append((activity_id, _cash(account, entry, activity_id)))
+    items.sort(key=lambda item: item[0], reverse=direction == "desc")
+    if page_token:
+        items = [
+            item
+            for item in items
+            if (item[0] < page_token if direction == "desc" else item[0] > page_token)
+        ]
+    return [data for _, data in items[:size]]
+
+
+def _fill(account: Account, ex: Execution, order: Order, activity_id: str) -> dict:
+    cum_qty = ex.cum_qty
+    return {
+        "id": activity_id,
+        "account_id": account_id(account),
+        "activity_type": "FILL",
+        "transaction_time": ex.executed_at,
+        "type": "fill" if cum_qty >= order.qty else "partial_fill",
+        "price": text(ex.price),
+        "qty": text(ex.qty),
+        "side": order.side,
+        "symbol": order.security.symbol,
+        "leaves_qty": text(max(order.qty - cum_qty, 0)),
+        "order_id": str(order.uuid),
+        "cum_qty": text(cum_qty),
+        "order_status": order.status,
+    }
+
+
+def _cash(account: Account, entry: JournalEntry, activity_id: str) -> dict:
+    return {
+        "id": activity_id,
+        "account_id": account_id(account),
+        "activity_type": ACTIVITY_TYPES[entry.kind],
+        "date": timezone.localtime(entry.created_at, market_data.NEW_YORK).date(),
+        "net_amount": text(entry.net_amount or ZERO),
+        "description": entry.description,
+        "status": "executed",
+    }
+
+
+def _parse_time(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.invalid(f"{name} must be an RFC 3339 time or a date") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=market_data.NEW_YORK)
+
+
+# --- Portfolio history -----------------------------------------------------------------------
+
+PERIOD_UNITS = {"D": 1, "W": 7, "M": 30, "A": 365}
+
+
+def _period_days(period: str) -> int:
+    number, unit = period[:-1], period[-1:].upper()
+    if unit not in PERIOD_UNITS or not number.isdigit() or int(number) < 1:
+        raise errors.invalid("period must be a number and a unit: D, W, M or A (e.g. 1M)")
+    return min(int(number) * PERIOD_UNITS[unit], 365 * 30)
+
+
+def portfolio_history(
+    account: Account,
+    *,
+    period: str | None = None,
+    timeframe: str | None = None,
+    date_end: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> dict:
+    """GET /v2/account/portfolio/history, from the daily snapshots (timeframe 1D only:
+    intraday values are not kept). profit_loss is cumulative from the first point's
+    equity (base_value), net of deposits and withdrawals since."""
+    if timeframe not in (None, "", "1D"):
+        raise errors.invalid("only the 1D timeframe is available (daily account snapshots)")
+    last_day = timezone.localdate()
+    if end:
+        last_day = _parse_time(end, "end").astimezone(market_data.NEW_YORK).date()
+    elif date_end:
+        last_day = _parse_day(date_end, "date_end")
+    if start:
+        first_day = _parse_time(start, "start").astimezone(market_data.NEW_YORK).date()
+    else:
+        first_day = last_day - timedelta(days=_period_days(period or "1M"))
+    if first_day > last_day:
+        raise errors.invalid("start must be before end")
+    rows = list(
+        AccountSnapshot.objects.filter(account=account, date__gte=first_day, date__lte=last_day)
+        .order_by("date")
+        .values_list("date", "equity", "net_transfers")
+    )
+    base, base_transfers = (rows[0][1], rows[0][2]) if rows else (ZERO, ZERO)
+    timestamps, equity, profit_loss, profit_loss_pct = [], [], [], []
+    for day, value, transfers in rows:
+        pl = (value - base) - (transfers - base_transfers)
+        timestamps.append(int(_day_bounds(day)[0].timestamp()))
+        equity.append(float(value))
+        profit_loss.append(float(pl))
+        profit_loss_pct.append(float((pl / base).quantize(Decimal("0.000001"))) if base else 0.0)
+    return {
+        "timestamp": timestamps,
+        "equity": equity,
+        "profit_loss": profit_loss,
+        "profit_loss_pct": profit_loss_pct,
+        "base_value": float(base),
+        "base_value_asof": rows[0][0].isoformat() if rows else None,
+        "timeframe": "1D",
+    }

@@ -1,0 +1,221 @@
+"""Shapes of the /v2/ answers, for the OpenAPI schema (the views answer with the dicts
+built in portfolio.py, trading.py and market.py, whose keys these mirror)."""
+
+from rest_framework import serializers
+
+from trading.models import OrderSide, OrderType, TimeInForce
+
+S = {"required": False, "allow_null": True}
+
+
+class AlpacaErrorSerializer(serializers.Serializer):
+    code = serializers.IntegerField(help_text="e.g. 40010001 (invalid), 40310000 (forbidden)")
+    message = serializers.CharField()
+
+
+class AlpacaAccountSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    account_number = serializers.CharField()
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    buying_power = serializers.CharField()
+    regt_buying_power = serializers.CharField()
+    daytrading_buying_power = serializers.CharField()
+    non_marginable_buying_power = serializers.CharField()
+    cash = serializers.CharField()
+    accrued_fees = serializers.CharField()
+    pending_transfer_in = serializers.CharField()
+    pending_transfer_out = serializers.CharField()
+    portfolio_value = serializers.CharField()
+    pattern_day_trader = serializers.BooleanField()
+    trading_blocked = serializers.BooleanField()
+    transfers_blocked = serializers.BooleanField()
+    account_blocked = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    trade_suspended_by_user = serializers.BooleanField()
+    multiplier = serializers.CharField()
+    shorting_enabled = serializers.BooleanField()
+    equity = serializers.CharField()
+    last_equity = serializers.CharField()
+    long_market_value = serializers.CharField()
+    short_market_value = serializers.CharField()
+    initial_margin = serializers.CharField()
+    maintenance_margin = serializers.CharField()
+    last_maintenance_margin = serializers.CharField()
+    sma = serializers.CharField()
+    daytrade_count = serializers.IntegerField()
+
+
+class AlpacaPositionSerializer(serializers.Serializer):
+    asset_id = serializers.UUIDField()
+    symbol = serializers.CharField()
+    exchange = serializers.CharField()
+    asset_class = serializers.CharField()
+    asset_marginable = serializers.BooleanField()
+    qty = serializers.CharField()
+    qty_available = serializers.CharField()
+    avg_entry_price = serializers.CharField()
+    side = serializers.CharField()
+    market_value = serializers.CharField()
+    cost_basis = serializers.CharField()
+    unrealized_pl = serializers.CharField()
+    unrealized_plpc = serializers.CharField()
+    unrealized_intraday_pl = serializers.CharField()
+    unrealized_intraday_plpc = serializers.CharField()
+    current_price = serializers.CharField()
+    lastday_price = serializers.CharField()
+    change_today = serializers.CharField()
+
+
+class AlpacaOrderSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    client_order_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField()
+    filled_at = serializers.DateTimeField(**S)
+    expired_at = serializers.DateTimeField(**S)
+    canceled_at = serializers.DateTimeField(**S)
+    failed_at = serializers.DateTimeField(**S)
+    replaced_at = serializers.DateTimeField(**S)
+    replaced_by = serializers.UUIDField(**S)
+    replaces = serializers.UUIDField(**S)
+    asset_id = serializers.UUIDField()
+    symbol = serializers.CharField()
+    asset_class = serializers.CharField()
+    qty = serializers.CharField()
+    filled_qty = serializers.CharField()
+    filled_avg_price = serializers.CharField(**S)
+    order_class = serializers.CharField()
+    order_type = serializers.CharField()
+    type = serializers.CharField()
+    side = serializers.CharField()
+    time_in_force = serializers.CharField()
+    limit_price = serializers.CharField(**S)
+    stop_price = serializers.CharField(**S)
+    status = serializers.CharField()
+    extended_hours = serializers.BooleanField()
+
+
+class AlpacaOrderRequestSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    qty = serializers.CharField(help_text="Whole shares (a string or a number)")
+    side = serializers.ChoiceField(choices=OrderSide.choices)
+    type = serializers.ChoiceField(choices=OrderType.choices)
+    time_in_force = serializers.ChoiceField(choices=TimeInForce.choices)
+    limit_price = serializers.CharField(**S)
+    stop_price = serializers.CharField(**S)
+    client_order_id = serializers.CharField(
+        **S, help_text="Yours, at most 128 characters: a retry returns the first order"
+    )
+
+
+class AlpacaReplaceRequestSerializer(serializers.Serializer):
+    qty = serializers.CharField(**S)
+    time_in_force = serializers.CharField(**S)
+    limit_price = serializers.CharField(**S)
+    stop_price = serializers.CharField(**S)
+    client_order_id = serializers.CharField(**S)
+
+
+class AlpacaMultiStatusSerializer(serializers.Serializer):
+    id = serializers.UUIDField(required=False)
+    symbol = serializers.CharField(required=False)
+    status = serializers.IntegerField()
+    body = serializers.DictField()
+
+
+class AlpacaAssetSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    # "class" is a Python keyword: added below
+    exchange = serializers.CharField()
+    symbol = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    tradable = serializers.BooleanField()
+    marginable = serializers.BooleanField()
+    shortable = serializers.BooleanField()
+    easy_to_borrow = serializers.BooleanField()
+    fractionable = serializers.BooleanField()
+
+
+AlpacaAssetSerializer._declared_fields["class"] = serializers.CharField()
+
+
+class AlpacaActivitySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    account_id = serializers.UUIDField()
+    activity_type = serializers.CharField(help_text="FILL, CSD, CSW, FEE, INT, JNLC")
+    transaction_time = serializers.DateTimeField(required=False)
+    type = serializers.CharField(required=False)
+    price = serializers.CharField(required=False)
+    qty = serializers.CharField(required=False)
+    side = serializers.CharField(required=False)
+    symbol = serializers.CharField(required=False)
+    leaves_qty = serializers.CharField(required=False)
+    order_id = serializers.UUIDField(required=False)
+    cum_qty = serializers.CharField(required=False)
+    order_status = serializers.CharField(required=False)
+    date = serializers.DateField(required=False)
+    net_amount = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+
+
+class AlpacaPortfolioHistorySerializer(serializers.Serializer):
+    timestamp = serializers.ListField(child=serializers.IntegerField())
+    equity = serializers.ListField(child=serializers.FloatField())
+    profit_loss = serializers.ListField(child=serializers.FloatField())
+    profit_loss_pct = serializers.ListField(child=serializers.FloatField())
+    base_value = serializers.FloatField()
+    timeframe = serializers.CharField()
+
+
+class AlpacaClockSerializer(serializers.Serializer):
+    timestamp = serializers.DateTimeField()
+    is_open = serializers.BooleanField()
+    next_open = serializers.DateTimeField()
+    next_close = serializers.DateTimeField()
+
+
+class AlpacaCalendarDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    open = serializers.CharField(help_text="HH:MM, New York time")
+    close = serializers.CharField(help_text="HH:MM, New York time")
+    settlement_date = serializers.DateField(allow_null=True)
+
+
+class AlpacaLatestQuotesSerializer(serializers.Serializer):
+    quotes = serializers.DictField(
+        child=serializers.DictField(), help_text="symbol → {t, ap, as, ax, bp, bs, bx, c, z}"
+    )
+
+
+class AlpacaLatestQuoteSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    quote = serializers.DictField()
+
+
+class AlpacaLatestTradesSerializer(serializers.Serializer):
+    trades = serializers.DictField(
+        child=serializers.DictField(), help_text="symbol → {t, p, s, x, i, c, z}"
+    )
+
+
+class AlpacaLatestTradeSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    trade = serializers.DictField()
+
+
+class AlpacaBarsSerializer(serializers.Serializer):
+    bars = serializers.DictField(
+        child=serializers.ListField(child=serializers.DictField()),
+        help_text="symbol → [{t, o, h, l, c, v, n, vw}]",
+    )
+    next_page_token = serializers.CharField(allow_null=True)
+
+
+class AlpacaSymbolBarsSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    bars = serializers.ListField(child=serializers.DictField())
+    next_page_token = serializers.CharField(allow_null=True)

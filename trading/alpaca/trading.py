@@ -1,0 +1,330 @@
+"""Orders through the trading API: Alpaca's request fields mapped onto
+`trading.orders` (the same checks, holds and outbox as the web ticket), and orders
+written as Alpaca writes them."""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from accounts.models import Account, User
+from rushtrade.errors import ServiceError
+from trading import orders
+from trading.models import OPEN_STATUSES, Order, OrderStatus
+
+from . import errors, portfolio
+from .formats import parse_uuid, text
+
+MAX_CLIENT_ORDER_ID = 128
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+CANCELABLE = (OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+
+def order_dict(order: Order) -> dict:
+    """An order as Alpaca's Order object (`replaces`/`replaced_by` need those relations
+    selected)."""
+    replaced_by = getattr(order, "replaced_by", None)
+    done_at = order.updated_at
+    return {
+        "id": str(order.uuid),
+        "client_order_id": order.client_order_id,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "submitted_at": order.submitted_at or order.created_at,
+        "filled_at": order.filled_at,
+        "expired_at": done_at if order.status == OrderStatus.EXPIRED else None,
+        "expires_at": None,
+        "canceled_at": order.canceled_at,
+        "failed_at": done_at if order.status == OrderStatus.REJECTED else None,
+        "replaced_at": done_at if order.status == OrderStatus.REPLACED else None,
+        "replaced_by": str(replaced_by.uuid) if replaced_by else None,
+        "replaces": str(order.replaces.uuid) if order.replaces_id else None,
+        "asset_id": str(order.security.uuid),
+        "symbol": order.security.symbol,
+        "asset_class": "us_equity",
+        "notional": None,
+        "qty": text(order.qty),
+        "filled_qty": text(order.filled_qty),
+        "filled_avg_price": text(order.filled_avg_price),
+        "order_class": "simple",
+        "order_type": order.order_type,
+        "type": order.order_type,
+        "side": order.side,
+        "position_intent": "buy_to_open" if order.side == "buy" else "sell_to_close",
+        "time_in_force": order.time_in_force,
+        "limit_price": text(order.limit_price),
+        "stop_price": text(order.stop_price),
+        "status": order.status,
+        "extended_hours": False,
+        "legs": None,
+        "trail_percent": None,
+        "trail_price": None,
+        "hwm": None,
+        "reject_reason": order.reject_reason or None,
+    }
+
+
+def _orders(account: Account):
+    return Order.objects.filter(account=account).select_related(
+        "security", "replaces", "replaced_by"
+    )
+
+
+def get_order(account: Account, order_id: str) -> Order:
+    order_uuid = parse_uuid(order_id)
+    order = _orders(account).filter(uuid=order_uuid).first() if order_uuid else None
+    if order is None:
+        raise errors.not_found("order not found")
+    return order
+
+
+def get_order_by_client_order_id(account: Account, client_order_id: str | None) -> Order:
+    if not client_order_id:
+        raise errors.invalid("client_order_id is required")
+    order = _orders(account).filter(client_order_id=client_order_id).first()
+    if order is None:
+        raise errors.not_found("order not found")
+    return order
+
+
+def _unsupported(data: dict) -> str | None:
+    if data.get("notional") not in (None, ""):
+        return "notional orders are not offered: give qty in whole shares"
+    if data.get("type") == "trailing_stop":
+        return "trailing_stop orders are not offered"
+    if data.get("order_class") not in (None, "", "simple"):
+        return f"order_class {data['order_class']} is not offered: only simple orders"
+    if data.get("extended_hours") in (True, "true", "True"):
+        return "extended hours trading is not offered"
+    if data.get("time_in_force") in ("opg", "cls"):
+        return f"time_in_force {data['time_in_force']} is not offered: use day, gtc, ioc or fok"
+    if data.get("position_intent") in ("buy_to_close", "sell_to_open"):
+        return "short sales are not offered"
+    if data.get("take_profit") or data.get("stop_loss") or data.get("legs"):
+        return "bracket and multi-leg orders are not offered"
+    return None
+
+
+def _price(data: dict, name: str):
+    value = data.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise errors.invalid(f"{name} must be a number")
+    return str(value)
+
+
+def _qty(data: dict):
+    value = data.get("qty")
+    if value in (None, ""):
+        raise errors.invalid("qty is required")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise errors.invalid("qty must be a number")
+    try:
+        Decimal(str(value))
+    except InvalidOperation:
+        raise errors.invalid("qty must be a number") from None
+    return str(value)
+
+
+def submit_order(account: Account, user: User | None, data: dict) -> tuple[Order, bool]:
+    """POST /v2/orders. The same client_order_id with the same content returns the first
+    order (a retry); with other content it is refused."""
+    if not isinstance(data, dict):
+        raise errors.AlpacaError(400, errors.MALFORMED, "request body format is invalid")
+    problem = _unsupported(data)
+    if problem:
+        raise errors.AlpacaError(422, errors.UNPROCESSABLE, problem)
+    for name in ("symbol", "side", "type", "time_in_force"):
+        if not isinstance(data.get(name), str) or not data.get(name):
+            raise errors.invalid(f"{name} is required")
+    client_order_id = data.get("client_order_id")
+    if client_order_id is not None and (
+        not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID
+    ):
+        raise errors.invalid(f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters")
+    try:
+        order, created = orders.place_order(
+            account,
+            user,
+            symbol=data["symbol"],
+            side=data["side"],
+            order_type=data["type"],
+            time_in_force=data["time_in_force"],
+            qty=_qty(data),
+            limit_price=_price(data, "limit_price"),
+            stop_price=_price(data, "stop_price"),
+            client_order_id=client_order_id,
+        )
+    except ServiceError as exc:
+        if exc.code == "client_order_id_conflict" or "client_order_id" in exc.fields:
+            raise errors.AlpacaError(
+                422, errors.UNPROCESSABLE, "client_order_id must be unique"
+            ) from exc
+        raise
+    return _orders(account).get(pk=order.pk), created
+
+
+def _parse_time(value: str, name: str) -> datetime:
+    return portfolio._parse_time(value, name)
+
+
+def list_orders(account: Account, params) -> list[Order]:
+    """GET /v2/orders: status open (default), closed or all; limit (50, at most 500);
+    after/until (submission time); direction desc (default) or asc; side; symbols."""
+    status = params.get("status") or "open"
+    if status not in ("open", "closed", "all"):
+        raise errors.invalid("status must be open, closed or all")
+    try:
+        limit = int(params.get("limit") or DEFAULT_LIMIT)
+    except ValueError:
+        raise errors.invalid("limit must be a whole number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise errors.invalid(f"limit must be between 1 and {MAX_LIMIT}")
+    direction = params.get("direction") or "desc"
+    if direction not in ("asc", "desc"):
+        raise errors.invalid("direction must be asc or desc")
+    queryset = _orders(account)
+    if status == "open":
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    elif status == "closed":
+        queryset = queryset.exclude(status__in=OPEN_STATUSES)
+    if params.get("after"):
+        queryset = queryset.filter(created_at__gt=_parse_time(params["after"], "after"))
+    if params.get("until"):
+        queryset = queryset.filter(created_at__lt=_parse_time(params["until"], "until"))
+    side = params.get("side")
+    if side:
+        if side not in ("buy", "sell"):
+            raise errors.invalid("side must be buy or sell")
+        queryset = queryset.filter(side=side)
+    symbols = [s.strip().upper() for s in (params.get("symbols") or "").split(",") if s.strip()]
+    if symbols:
+        queryset = queryset.filter(security__symbol__in=symbols)
+    order = ("created_at", "id") if direction == "asc" else ("-created_at", "-id")
+    return list(queryset.order_by(*order)[:limit])
+
+
+def cancel(account: Account, user: User | None, order_id: str) -> Order:
+    """DELETE /v2/orders/{id}: asks the routing engine to cancel (the order is
+    pending_cancel until it answers)."""
+    order = get_order(account, order_id)
+    if order.status not in CANCELABLE:
+        raise errors.AlpacaError(
+            422, errors.UNPROCESSABLE, f"order is {order.status}: not cancelable"
+        )
+    return orders.cancel_order(order, user)
+
+
+def cancel_all(account: Account, user: User | None) -> list[dict]:
+    """DELETE /v2/orders: one result per open order (Alpaca answers 207)."""
+    results = []
+    for order in _orders(account).filter(status__in=CANCELABLE).order_by("created_at", "id"):
+        try:
+            canceled = orders.cancel_order(order, user)
+            results.append({"id": str(order.uuid), "status": 200, "body": order_dict(canceled)})
+        except ServiceError as exc:
+            status, body = errors.from_service_error(exc)
+            results.append({"id": str(order.uuid), "status": status, "body": body})
+    return results
+
+
+def replace(account: Account, user: User | None, order_id: str, data: dict) -> Order:
+    """PATCH /v2/orders/{id}: cancel/replace with a new qty, prices, time in force or
+    client_order_id; returns the new order."""
+    if not isinstance(data, dict):
+        raise errors.AlpacaError(400, errors.MALFORMED, "request body format is invalid")
+    if data.get("trail") not in (None, ""):
+        raise errors.AlpacaError(422, errors.UNPROCESSABLE, "trailing_stop orders are not offered")
+    if data.get("time_in_force") in ("opg", "cls"):
+        raise errors.AlpacaError(422, errors.UNPROCESSABLE, "time_in_force is not offered")
+    order = get_order(account, order_id)
+    if order.status not in CANCELABLE:
+        raise errors.AlpacaError(
+            422, errors.UNPROCESSABLE, f"order is {order.status}: not replaceable"
+        )
+    client_order_id = data.get("client_order_id")
+    if client_order_id is not None and (
+        not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID
+    ):
+        raise errors.invalid(f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters")
+    try:
+        new = orders.replace_order(
+            order,
+            user,
+            qty=_qty(data) if data.get("qty") not in (None, "") else None,
+            limit_price=_price(data, "limit_price"),
+            stop_price=_price(data, "stop_price"),
+            time_in_force=data.get("time_in_force") or None,
+            client_order_id=client_order_id,
+        )
+    except ServiceError as exc:
+        if exc.code == "client_order_id_conflict" or "client_order_id" in exc.fields:
+            raise errors.AlpacaError(
+                422, errors.UNPROCESSABLE, "client_order_id must be unique"
+            ) from exc
+        raise
+    return _orders(account).get(pk=new.pk)
+
+
+def close_position(account: Account, user: User | None, symbol_or_id: str, params) -> Order:
+    """DELETE /v2/positions/{symbol}: a market sell of the shares available (or `qty`,
+    or `percentage` of them, rounded down to whole shares)."""
+    held = portfolio.position(account, symbol_or_id)
+    qty, percentage = params.get("qty"), params.get("percentage")
+    if qty and percentage:
+        raise errors.invalid("give qty or percentage, not both")
+    try:
+        if percentage:
+            share = Decimal(percentage)
+            if not 0 < share <= 100:
+                raise errors.invalid("percentage must be more than 0 and at most 100")
+            wanted = int(held.position.qty * share / 100)
+        elif qty:
+            wanted = Decimal(qty)
+        else:
+            wanted = held.qty_available
+    except InvalidOperation:
+        raise errors.invalid("qty and percentage must be numbers") from None
+    if not wanted:
+        raise errors.AlpacaError(
+            403,
+            errors.FORBIDDEN,
+            "insufficient qty available for order",
+            available=text(held.qty_available),
+            existing_qty=text(held.position.qty),
+            held_for_orders=text(held.position.qty - held.qty_available),
+            symbol=held.position.security.symbol,
+        )
+    order, _ = orders.place_order(
+        account,
+        user,
+        symbol=held.position.security.symbol,
+        side="sell",
+        order_type="market",
+        time_in_force="day",
+        qty=str(wanted),
+    )
+    return _orders(account).get(pk=order.pk)
+
+
+def close_all_positions(account: Account, user: User | None, cancel_orders: bool) -> list[dict]:
+    """DELETE /v2/positions: a market sell per position (Alpaca answers 207)."""
+    if cancel_orders:
+        cancel_all(account, user)
+    results = []
+    for held in portfolio.valued_positions(account):
+        symbol = held.position.security.symbol
+        try:
+            order = close_position(account, user, symbol, {})
+            results.append({"symbol": symbol, "status": 200, "body": order_dict(order)})
+        except errors.AlpacaError as exc:
+            results.append(
+                {
+                    "symbol": symbol,
+                    "status": exc.status_code,
+                    "body": errors.body(exc.alpaca_code, exc.message),
+                }
+            )
+        except ServiceError as exc:
+            status, body = errors.from_service_error(exc)
+            results.append({"symbol": symbol, "status": status, "body": body})
+    return results
