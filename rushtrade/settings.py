@@ -319,8 +319,8 @@ FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
 MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
 WATCHLIST_MAX_SYMBOLS = env.int("WATCHLIST_MAX_SYMBOLS", default=50)
 # The firm as its customer documents (confirmations, statements) name it.
-FIRM_NAME = env.str("FIRM_NAME", default="RushTrade Securities")
-FIRM_ADDRESS = env.str("FIRM_ADDRESS", default="Chicago, Illinois")
+FIRM_NAME = env.str("FIRM_NAME", default="RushTrade Securities, Inc.")
+FIRM_ADDRESS = env.str("FIRM_ADDRESS", default="Dallas, Texas")
 PAYMENT_FOR_ORDER_FLOW_DISCLOSURE = env.str(
     "PAYMENT_FOR_ORDER_FLOW_DISCLOSURE",
     default="receives no payment for order flow; the source and nature of any other "
