@@ -41,16 +41,6 @@ def _service_errors_to_form(form, error: ServiceError) -> None:
 
 
 @login_required
-def balances_partial(request, number):
-    account = _own_account(request, number)
-    return render(
-        request,
-        "accounts/_balances.html",
-        {"account": account, "balances": ledger.account_balances(account)},
-    )
-
-
-@login_required
 def activity(request, number):
     """Cash activity, filtered by type and date, as a page or (`?format=csv`) a CSV file
     of every matching row."""

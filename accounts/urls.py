@@ -6,7 +6,6 @@ urlpatterns = [
     path("applications/new", views.start_application, name="application-start"),
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),
     path("applications/<int:pk>/<slug:step>/", views.application_step, name="application-step"),
-    path("account/<str:number>/balances", money_views.balances_partial, name="account-balances"),
     path("account/<str:number>/activity/", money_views.activity, name="account-activity"),
     path("account/<str:number>/transfers/", money_views.transfers, name="account-transfers"),
     path(

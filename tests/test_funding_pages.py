@@ -117,7 +117,14 @@ def test_other_customers_account_pages_are_404(customer):
     other = AccountFactory()
     fund(other, Decimal("100.00"))
     number = other.account_number
-    for name in ("account-overview", "account-activity", "account-transfers", "account-balances"):
+    for name in (
+        "account-overview",
+        "account-portfolio",
+        "account-activity",
+        "account-transfers",
+        "account-documents",
+        "account-api-keys",
+    ):
         assert customer.get(reverse(name, args=[number])).status_code == 404
     transfer = other.transfers.get()
     assert (
