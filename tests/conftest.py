@@ -197,6 +197,17 @@ def market(monkeypatch):
     return m
 
 
+@pytest.fixture
+def acme(market):
+    """A tradable security, ACME, quoted at $100.00 by the pinned market."""
+    from trading.models import Security
+
+    market.last["ACME"] = Decimal("100.00")
+    return Security.objects.create(
+        symbol="ACME", name="Acme Corp", exchange="NYSE", reference_price=Decimal("100.00")
+    )
+
+
 @pytest.fixture(scope="session")
 def shared_engine(tmp_path_factory, django_db_setup):
     global QUICKFIX_RUNNING

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts import api_keys
 from trading import gateway
-from trading.models import AccountSnapshot, DailyClose, Order, Position, Security
+from trading.models import AccountSnapshot, DailyClose, Order, Position
 
 from .factories import AccountFactory, fund
 from .test_alpaca_api import buy, fill
@@ -44,14 +44,6 @@ def _close_database_connections_after_each_request(monkeypatch):
     serving it; with persistent database connections (DATABASE_CONN_MAX_AGE) that
     thread would hold one past the run and PostgreSQL could not drop the test database."""
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-
-
-@pytest.fixture
-def acme(market):
-    market.last["ACME"] = D("100.00")
-    return Security.objects.create(
-        symbol="ACME", name="Acme Corp", exchange="NYSE", reference_price=D("100.00")
-    )
 
 
 @pytest.fixture

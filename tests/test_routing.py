@@ -23,14 +23,6 @@ D = Decimal
 
 
 @pytest.fixture
-def acme(market):
-    market.last["ACME"] = D("100.00")
-    return Security.objects.create(
-        symbol="ACME", name="Acme Corp", exchange="NYSE", reference_price=D("100.00")
-    )
-
-
-@pytest.fixture
 def account():
     account = AccountFactory()
     fund(account, D("50000.00"))
