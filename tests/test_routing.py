@@ -2,13 +2,14 @@
 the routing engine simulator (acceptor), each in its own thread of the test process,
 against the pinned simulated market."""
 
+import threading
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
 from accounts import ledger
-from trading import gateway, orders
+from trading import gateway, orders, routing_engine
 from trading.models import Execution, Order, OrderStatus, OutboxMessage, Position, Security
 
 from .conftest import free_port
@@ -151,4 +152,40 @@ def test_gateway_restart_loses_nothing_and_applies_nothing_twice(pair, account, 
     assert Position.objects.get(account=account).qty == 10 + 6
     assert first.executions.count() == 1
     assert Order.objects.filter(status=OrderStatus.FILLED).count() == 4
+    assert ledger.verify_balances() == []
+
+
+def test_replace_a_partially_filled_order(pair, account, acme, market, monkeypatch):
+    # The simulator works resting orders only when told here (no ticks), so the order
+    # stops after its first part.
+    pause = threading.Event()
+    original_tick = routing_engine.RoutingEngine.tick
+    monkeypatch.setattr(
+        routing_engine.RoutingEngine,
+        "tick",
+        lambda self: None if pause.is_set() else original_tick(self),
+    )
+    pause.set()
+    pair.start_engine()
+    pair.start_gateway()
+    order = place(account, order_type="limit", limit_price="100.01", qty=250)
+    assert gateway.wait_for(lambda: Order.objects.get(pk=order.pk).filled_qty == 100, 10), (
+        "the first 100 did not fill"
+    )
+    order = settled(order, OrderStatus.PARTIALLY_FILLED)
+
+    market.last["ACME"] = D("105.00")  # the replacement will not be marketable
+    new = orders.replace_order(order, None, qty=200, limit_price="100.50")
+    new = settled(new, OrderStatus.PARTIALLY_FILLED)
+    settled(order, OrderStatus.REPLACED)
+    assert new.filled_qty == 100 and new.qty == 200
+    hold = ledger.balances(account).holds
+    assert D("100") * D("100.50") <= hold < D("100") * D("100.50") + 5  # the 100 still to buy
+
+    market.last["ACME"] = D("100.00")
+    pause.clear()  # the market crosses the new limit: the rest fills
+    new = settled(new, OrderStatus.FILLED)
+    assert Position.objects.get(account=account).qty == 200
+    assert order.executions.count() == 1 and new.executions.count() == 1
+    assert ledger.balances(account).holds == 0
     assert ledger.verify_balances() == []
