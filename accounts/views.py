@@ -17,7 +17,12 @@ from .models import Account, AccountApplication
 def home(request):
     context = {}
     if request.user.is_authenticated:
-        context["accounts"] = Account.objects.filter(holders=request.user)
+        from trading import portfolio  # the trading side values the accounts
+
+        accounts = list(Account.objects.filter(holders=request.user).order_by("opened_at"))
+        context["accounts"] = accounts
+        context["portfolios"] = [portfolio.portfolio(account) for account in accounts]
+        context["totals"] = portfolio.combine(context["portfolios"])
         context["applications"] = AccountApplication.objects.filter(
             applicant=request.user
         ).select_related("account")

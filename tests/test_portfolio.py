@@ -150,6 +150,9 @@ def test_combined_view_and_switcher(customer, account, market):
     assert stranger.account_number not in html
     assert 'data-testid="total-equity">$13,500.00' in html
     assert 'data-testid="total-day-change">+$50.00' in html
+    home = customer.get(reverse("home")).content.decode()  # the home after login
+    assert home.count('data-testid="combined-account"') == 2
+    assert 'data-testid="total-equity">$13,500.00' in home and stranger.account_number not in home
     overview = customer.get(reverse("account-overview", args=[account.account_number])).content
     assert (
         b'data-testid="account-switcher"' in overview and second.account_number.encode() in overview
