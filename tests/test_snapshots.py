@@ -177,3 +177,17 @@ def test_the_daily_snapshot_schedule_exists_after_migrate():
     assert task.enabled
     assert (task.crontab.hour, task.crontab.minute, task.crontab.day_of_week) == ("16", "30", "1-5")
     assert str(task.crontab.timezone) == "America/New_York"
+
+
+def test_a_reversed_deposit_is_not_counted_as_a_transfer_in():
+    from django.utils import timezone
+
+    account = AccountFactory(opened_at=at(date(2025, 3, 3)))
+    returned = deposit(account, "1000.00", date(2025, 3, 3))
+    deposit(account, "200.00", date(2025, 3, 3))
+    ledger.reverse_entry(returned, None, "ACH return")
+    today = timezone.localdate()
+    take_snapshots(today)
+    snapshot = AccountSnapshot.objects.get(account=account, date=today)
+    # Cash and transfers both lose the returned deposit: no loss appears in P&L.
+    assert (snapshot.cash, snapshot.net_transfers) == (D("200.00"), D("200.00"))

@@ -5,7 +5,8 @@ replaces its rows):
 
     cash           = sum of the account's cash postings effective on or before the day
                      (JournalEntry.effective_on: a fill's trade date, else the day posted)
-    net_transfers  = the part of that cash that came from deposits less withdrawals
+    net_transfers  = the part of that cash that came from deposits less withdrawals (and
+                     their reversals)
     positions      = securities held at the day's end (executions up to then: buy +, sell -)
     market_value   = sum of quantity x the latest close on or before the day (DailyClose);
                      a holding with no close recorded yet is valued at nothing
@@ -62,9 +63,11 @@ WITH open_accounts AS MATERIALIZED (
 cash AS MATERIALIZED (
     SELECT la.account_id,
            SUM(p.amount) AS cash,
-           SUM(CASE WHEN e.kind IN (%s, %s) THEN p.amount ELSE 0 END) AS net_transfers
+           SUM(CASE WHEN e.kind IN (%s, %s) OR r.kind IN (%s, %s)
+                    THEN p.amount ELSE 0 END) AS net_transfers
     FROM accounts_posting p
     JOIN accounts_journalentry e ON e.id = p.entry_id
+    LEFT JOIN accounts_journalentry r ON r.id = e.reverses_id
     JOIN accounts_ledgeraccount la ON la.id = p.ledger_account_id
     WHERE la.kind = %s AND e.effective_on <= %s
     GROUP BY la.account_id
@@ -133,6 +136,8 @@ def take_snapshots(day: date) -> SnapshotResult:
         end,
         end,
         JournalEntryKind.DEPOSIT.value,
+        JournalEntryKind.WITHDRAWAL.value,
+        JournalEntryKind.DEPOSIT.value,  # a reversed deposit or withdrawal is a transfer too
         JournalEntryKind.WITHDRAWAL.value,
         LedgerAccountKind.CUSTOMER_CASH.value,
         on,
