@@ -309,16 +309,13 @@ def place_hold(
 
 
 def adjust_hold(account: Account, reference: str, amount: Decimal) -> None:
-    """Set an active hold to `amount` (released at zero), e.g. as an order fills."""
-    hold = Hold.objects.filter(
-        account=account, reference=reference, released_at__isnull=True
-    ).first()
-    if hold is None:
-        return
+    """Set an active hold to `amount` (released at zero), e.g. as an order fills. One
+    statement; nothing happens if there is no active hold of that reference."""
+    active = Hold.objects.filter(account=account, reference=reference, released_at__isnull=True)
     if amount <= 0:
-        release_hold(hold)
-    elif amount != hold.amount:
-        Hold.objects.filter(pk=hold.pk).update(amount=amount)
+        active.update(released_at=timezone.now())
+    else:
+        active.exclude(amount=amount).update(amount=amount)
 
 
 def release_hold(hold: Hold) -> bool:

@@ -242,7 +242,18 @@ def apply_execution_report(report: ExecutionReport) -> Order | None:
         order.canceled_at = timezone.now()
     if order.submitted_at is None:
         order.submitted_at = timezone.now()
-    order.save()
+    order.save(
+        update_fields=[
+            "status",
+            "reject_reason",
+            "canceled_at",
+            "submitted_at",
+            "filled_qty",
+            "filled_avg_price",
+            "filled_at",
+            "updated_at",
+        ]
+    )
     ledger.adjust_hold(order.account, f"order:{order.pk}", _remaining_hold(order))
     return order
 
