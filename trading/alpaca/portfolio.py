@@ -26,7 +26,6 @@ from trading import market_data
 from trading.models import (
     OPEN_STATUSES,
     AccountSnapshot,
-    DailyClose,
     Execution,
     Order,
     OrderSide,
@@ -89,8 +88,8 @@ def _ratio(part: Decimal, whole: Decimal) -> str:
 
 def valued_positions(account: Account, symbol_or_id: str | None = None) -> list[ValuedPosition]:
     """Open positions (non-zero quantity), by symbol, valued at the latest quotes: one
-    query for the positions, one for open sell orders, one for the previous closes, and
-    one cache round trip for the quotes."""
+    query for the positions, one for open sell orders, and the quote cache for the
+    quotes and previous closes (market_data.get_previous_closes)."""
     positions = Position.objects.filter(account=account).exclude(qty=0).select_related("security")
     if symbol_or_id is not None:
         asset_uuid = parse_uuid(symbol_or_id)
@@ -113,20 +112,14 @@ def valued_positions(account: Account, symbol_or_id: str | None = None) -> list[
         .annotate(open_qty=Sum("qty") - Sum("filled_qty"))
         .values_list("security_id", "open_qty")
     )
-    session, _ = market_data.quote_session()
-    closes = dict(
-        DailyClose.objects.filter(security_id__in=security_ids, date=session.previous).values_list(
-            "security_id", "close"
-        )
-    )
-    quotes = market_data.get_quotes([p.security.symbol for p in positions])
+    symbols = [p.security.symbol for p in positions]
+    closes = market_data.get_previous_closes(symbols)
+    quotes = market_data.get_quotes(symbols)
     out = []
     for p in positions:
         quote = quotes.get(p.security.symbol)
         current = quote.last if quote else p.avg_cost
-        lastday = closes.get(p.security_id)
-        if lastday is None:
-            lastday = market_data.provider().session_close(p.security, session.previous)[0]
+        lastday = closes.get(p.security.symbol, current)
         available = max(p.qty - (promised.get(p.security_id) or 0), 0)
         out.append(ValuedPosition(p, current, lastday, available))
     return out
