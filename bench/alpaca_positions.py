@@ -15,7 +15,6 @@ import os
 import statistics
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,6 +29,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from holdings import account_with_positions  # noqa: E402
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -39,30 +39,10 @@ def percentile(samples: list[float], p: float) -> float:
 
 def build(positions: int, number: str):
     from accounts import api_keys
-    from accounts.models import Account, AccountHolder, User
-    from trading.models import Position, Security
 
-    user = User.objects.create_user(f"bench-{number}@example.com", "bench-password-123")
-    account = Account.objects.create(
-        account_number=number, account_type="individual_cash", opened_at=django.utils.timezone.now()
-    )
-    AccountHolder.objects.create(account=account, user=user)
-    securities = Security.objects.bulk_create(
-        Security(
-            symbol=f"{number[-3:]}{i:03d}",
-            name=f"Bench {i}",
-            exchange="NYSE",
-            reference_price=Decimal(20 + i % 300),
-        )
-        for i in range(positions)
-    )
-    Position.objects.bulk_create(
-        Position(account=account, security=s, qty=10 + i, avg_cost=s.reference_price)
-        for i, s in enumerate(securities)
-    )
+    account, user = account_with_positions(positions, number, number[-3:])
     key, secret = api_keys.create_api_key(account, user)
-    client = Client(HTTP_APCA_API_KEY_ID=key.key_id, HTTP_APCA_API_SECRET_KEY=secret)
-    return client
+    return Client(HTTP_APCA_API_KEY_ID=key.key_id, HTTP_APCA_API_SECRET_KEY=secret)
 
 
 def measure(func, repeat: int) -> dict:

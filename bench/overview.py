@@ -15,7 +15,6 @@ import os
 import statistics
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,38 +28,11 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from holdings import account_with_positions  # noqa: E402
 
 
-def account_with(n: int, tag: str):
-    from django.utils import timezone
-    from stdnum import luhn
-
-    from accounts.models import Account, AccountHolder, User
-    from tests.factories import fund
-    from trading.models import Position, Security
-
-    user = User.objects.create_user(f"{tag}@example.com", "bench-password-123")
-    body = str(3_000_000 + n)
-    account = Account.objects.create(
-        account_number=f"RT{body}{luhn.calc_check_digit(body)}",
-        account_type="individual_cash",
-        opened_at=timezone.now(),
-    )
-    AccountHolder.objects.create(account=account, user=user)
-    fund(account, Decimal("25000.00"), user)
-    securities = Security.objects.bulk_create(
-        Security(
-            symbol=f"{tag[:1].upper()}{i:04d}",
-            name=f"Bench {i}",
-            exchange="NYSE",
-            reference_price=Decimal(10 + i % 300),
-        )
-        for i in range(n)
-    )
-    Position.objects.bulk_create(
-        Position(account=account, security=s, qty=10 + i, avg_cost=s.reference_price)
-        for i, s in enumerate(securities)
-    )
+def account_with(n: int, account_number: str, symbol_prefix: str):
+    account, user = account_with_positions(n, account_number, symbol_prefix, deposit="25000.00")
     client = Client()
     client.force_login(user)
     return account, client
@@ -110,8 +82,8 @@ def main():
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        big, big_client = account_with(args.positions, "big")
-        small, small_client = account_with(5, "small")
+        big, big_client = account_with(args.positions, "RT30005003", "B")
+        small, small_client = account_with(5, "RT30000053", "S")
         print(
             f"database: {connection.vendor}; cache: "
             f"{'Redis' if os.environ.get('REDIS_URL') else 'local'}; one client, in process"
