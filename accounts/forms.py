@@ -351,12 +351,11 @@ class ActivityFilterForm(BootstrapMixin, forms.Form):
             self.add_error("end", "The end date is before the start date.")
         return data
 
-    def filter(self, postings):
+    def filters(self) -> dict:
+        """The filters for ledger.cash_postings (valid forms only)."""
         data = self.cleaned_data
-        if data.get("kind"):
-            postings = postings.filter(entry__kind=data["kind"])
-        if data.get("start"):
-            postings = postings.filter(entry__created_at__date__gte=data["start"])
-        if data.get("end"):
-            postings = postings.filter(entry__created_at__date__lte=data["end"])
-        return postings
+        return {
+            "kind": data.get("kind") or None,
+            "start": data.get("start"),
+            "end": data.get("end"),
+        }

@@ -1,6 +1,5 @@
 """API for an account's money: balances, bank links, transfers, activity."""
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,7 +13,6 @@ from .models import (
     Account,
     BankAccountType,
     BankLink,
-    LedgerAccountKind,
     Posting,
     Transfer,
     TransferDirection,
@@ -229,7 +227,4 @@ class ActivityViewSet(AccountScopedMixin, mixins.ListModelMixin, viewsets.Generi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Posting.objects.none()
-        return Posting.objects.filter(
-            Q(ledger_account__account=self.account())
-            & Q(ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH)
-        ).select_related("entry")
+        return ledger.cash_postings(self.account())

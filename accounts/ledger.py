@@ -101,6 +101,27 @@ def ledger_accounts(account: Account, *firm_kinds: LedgerAccountKind) -> list[Le
     return [found[key] for key in wanted]
 
 
+def cash_postings(
+    account: Account,
+    kind: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+):
+    """The account's cash movements (postings to its cash ledger, with their entries),
+    newest first; optionally of one entry kind and posted from `start` to `end` (dates in
+    the portal's time zone, both included)."""
+    postings = Posting.objects.filter(
+        ledger_account__account=account, ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH
+    ).select_related("entry")
+    if kind:
+        postings = postings.filter(entry__kind=kind)
+    if start:
+        postings = postings.filter(entry__created_at__date__gte=start)
+    if end:
+        postings = postings.filter(entry__created_at__date__lte=end)
+    return postings.order_by("-id")
+
+
 def lock_account(account: Account | int) -> Account:
     """Lock the account row (given or by id) for the rest of the transaction: every
     change that spends cash (holds, withdrawals, orders) takes this lock first, so two

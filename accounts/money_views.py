@@ -16,21 +16,11 @@ from rushtrade.errors import ServiceError
 
 from . import funding, ledger
 from .forms import ActivityFilterForm, BankLinkForm, TransferForm
-from .models import Account, LedgerAccountKind, Posting
+from .models import Account
 
 
 def _own_account(request, number) -> Account:
     return get_object_or_404(Account, account_number=number, holders=request.user)
-
-
-def _activity(account):
-    return (
-        Posting.objects.filter(
-            ledger_account__account=account, ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH
-        )
-        .select_related("entry")
-        .order_by("-id")
-    )
 
 
 def _service_errors_to_form(form, error: ServiceError) -> None:
@@ -46,11 +36,12 @@ def activity(request, number):
     of every matching row."""
     account = _own_account(request, number)
     form = ActivityFilterForm(request.GET or None)
-    postings = _activity(account)
     if form.is_bound and form.is_valid():
-        postings = form.filter(postings)
+        postings = ledger.cash_postings(account, **form.filters())
     elif form.is_bound:
-        postings = postings.none()
+        postings = ledger.cash_postings(account).none()
+    else:
+        postings = ledger.cash_postings(account)
     if request.GET.get("format") == "csv":
         if form.is_bound and not form.is_valid():
             return HttpResponseBadRequest(

@@ -15,7 +15,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from fpdf import FPDF
 
-from accounts.models import Account, AccountHolder, LedgerAccountKind, Posting
+from accounts import ledger
+from accounts.models import Account, AccountHolder
 
 from . import market_data
 from .calendar import settlement_date
@@ -227,9 +228,7 @@ def statement(account: Account, year: int, month: int) -> Statement:
     zone = timezone.get_current_timezone()
     begins = datetime.combine(start, time.min, tzinfo=zone)
     ends = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-    cash = Posting.objects.filter(
-        ledger_account__account=account, ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH
-    )
+    cash = ledger.cash_postings(account)
     totals = cash.aggregate(
         opening=Coalesce(Sum("amount", filter=Q(entry__created_at__lt=begins)), Value(ZERO)),
         closing=Coalesce(Sum("amount", filter=Q(entry__created_at__lt=ends)), Value(ZERO)),

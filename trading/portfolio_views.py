@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.models import Account, LedgerAccountKind, Posting
+from accounts import ledger
+from accounts.models import Account
 
 from . import portfolio
 from .models import OPEN_STATUSES
@@ -43,12 +44,7 @@ def account_overview(request, number):
             "open_orders": account.orders.filter(status__in=OPEN_STATUSES)
             .select_related("security")
             .order_by("-created_at")[:20],
-            "activity": Posting.objects.filter(
-                ledger_account__account=account,
-                ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH,
-            )
-            .select_related("entry")
-            .order_by("-id")[:10],
+            "activity": ledger.cash_postings(account)[:10],
         },
     )
 
