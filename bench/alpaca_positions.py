@@ -38,10 +38,10 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 def build(positions: int, number: str):
-    from accounts import api_keys
+    from accounts.api_keys import keys
 
     account, user = account_with_positions(positions, number, number[-3:])
-    key, secret = api_keys.create_api_key(account, user)
+    key, secret = keys.create_api_key(account, user)
     return Client(HTTP_APCA_API_KEY_ID=key.key_id, HTTP_APCA_API_SECRET_KEY=secret)
 
 

@@ -46,17 +46,16 @@ def queries(func) -> int:
 
 
 def build(n: int):
-    from accounts import ledger
-    from accounts.models import (
-        Account,
-        AccountHolder,
+    from accounts.money import ledger
+    from accounts.money.models import (
         JournalEntry,
         JournalEntryKind,
         LedgerAccount,
         LedgerAccountKind,
         Posting,
-        User,
     )
+    from accounts.opening.models import Account, AccountHolder
+    from accounts.users.models import User
 
     user = User.objects.create_user("bench@example.com", "bench-password-123")
     account = Account.objects.create(
@@ -105,8 +104,8 @@ def main():
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from accounts import ledger
-        from accounts.models import Posting
+        from accounts.money import ledger
+        from accounts.money.models import Posting
 
         started = time.perf_counter()
         user, account, cash = build(args.postings)

@@ -9,9 +9,11 @@ from django.utils import timezone
 def account_with_positions(n: int, account_number: str, symbol_prefix: str, deposit=None):
     """A customer, their cash account `account_number` (funded with `deposit` if given)
     and `n` positions in new securities `<symbol_prefix>0000`...; returns (account, user)."""
-    from accounts.models import Account, AccountHolder, User
+    from accounts.opening.models import Account, AccountHolder
+    from accounts.users.models import User
     from tests.factories import fund
-    from trading.models import Position, Security
+    from trading.market.models import Security
+    from trading.orders.models import Position
 
     user = User.objects.create_user(f"bench-{account_number}@example.com", "bench-password-123")
     account = Account.objects.create(

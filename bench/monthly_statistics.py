@@ -127,9 +127,9 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
-    from trading.models import Execution
-    from trading.snapshots import last_trading_day_of_month
-    from trading.statistics import add_months, compute_month, month_bounds, month_figures
+    from trading.orders.models import Execution
+    from trading.reporting.snapshots import last_trading_day_of_month
+    from trading.reporting.statistics import add_months, compute_month, month_bounds, month_figures
 
     call_command("migrate", verbosity=0)
     start, end = month_bounds(MONTH)

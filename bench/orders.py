@@ -68,9 +68,10 @@ def make_accounts(n: int) -> list[tuple[str, str]]:
     from rest_framework.authtoken.models import Token
     from stdnum import luhn
 
-    from accounts import funding
-    from accounts.models import Account, AccountHolder, User
-    from trading.models import Security
+    from accounts.money import funding
+    from accounts.opening.models import Account, AccountHolder
+    from accounts.users.models import User
+    from trading.market.models import Security
 
     Security.objects.create(
         symbol="BNCH", name="Bench Corp", exchange="NYSE", reference_price=Decimal("100")
@@ -234,7 +235,7 @@ def main():
         base_errors = len(errors)
         from django.utils import timezone
 
-        from trading.models import Order, OrderStatus, OutboxMessage
+        from trading.orders.models import Order, OrderStatus, OutboxMessage
 
         # The baseline's orders never route: out of the way of the run.
         OutboxMessage.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())

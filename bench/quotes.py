@@ -41,9 +41,9 @@ def timed(func, repeat=REPEAT) -> tuple[float, float]:
 
 
 def main():
-    from trading import market_data
-    from trading.models import Security
-    from trading.securities import load_securities
+    from trading.market import market_data
+    from trading.market.models import Security
+    from trading.market.securities import load_securities
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]

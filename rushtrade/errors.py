@@ -5,15 +5,24 @@ each field that is wrong with its own code and message (nested fields as dotted
 paths, list items by index).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 API_PREFIXES = ("/api/",)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """What is wrong with one field: a stable `code` and a `message` for people."""
+
+    code: str
+    message: str
 
 
 class ServiceError(Exception):
@@ -140,3 +149,9 @@ def handler500(request):
         "Something went wrong on our side; it has been logged.",
         defaults.server_error,
     )
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField()

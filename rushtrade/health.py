@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .celery import app as celery_app
+from rushtrade.celery import app as celery_app
 
 log = logging.getLogger(__name__)
 

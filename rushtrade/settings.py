@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "localflavor",
     "accounts",
     "trading",
+    "trading.simulation",
 ]
 
 MIDDLEWARE = [
@@ -139,7 +140,7 @@ else:
         "data_folder_out": str(CELERY_BROKER_DIR),
         "store_processed": False,
     }
-# Quotes (trading/market_data.py) are a pure function of the time, so a cache in each
+# Quotes (trading/market/market_data.py) are a pure function of the time, so a cache in each
 # process's memory answers the same as a shared one and does not churn the file cache;
 # with Redis, the processes share the work.
 CACHES["market_data"] = (
@@ -200,8 +201,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
-AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.users.throttling.login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.users.throttling.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
 
 # E-mail: printed on the console in the embedded run; EMAIL_URL for SMTP.
@@ -263,7 +264,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "CountryEnum": "accounts.serializers.COUNTRY_CHOICES",
+        "CountryEnum": "accounts.opening.serializers.COUNTRY_CHOICES",
         "MoneyRangeEnum": "accounts.models.MoneyRange",
         "AgreementEnum": "accounts.models.Agreement",
     },
@@ -303,10 +304,10 @@ ACH_SIMULATED_SETTLEMENT_SECONDS = env.int("ACH_SIMULATED_SETTLEMENT_SECONDS", d
 DAILY_DEPOSIT_LIMIT = Decimal(env.str("DAILY_DEPOSIT_LIMIT", default="50000.00"))
 MAX_TRANSFER_AMOUNT = Decimal(env.str("MAX_TRANSFER_AMOUNT", default="1000000.00"))
 
-# Market data: the provider class (see trading/market_data.py); the default is the
+# Market data: the provider class (see trading/market/market_data.py); the default is the
 # simulated market shared by the portal and the routing engine simulator.
 MARKET_DATA_PROVIDER = env.str(
-    "MARKET_DATA_PROVIDER", default="trading.market_data.SimulatedMarket"
+    "MARKET_DATA_PROVIDER", default="trading.simulation.market.SimulatedMarket"
 )
 
 # Trading: commission schedule, regulatory fees, order limits.

@@ -3,13 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from accounts import views as account_views
-from accounts.api import AccountViewSet, ApplicationViewSet, MeView, TokenView
-from accounts.funding_api import ActivityViewSet, BalancesView, BankLinkViewSet, TransferViewSet
-from trading.api import QuotesView
-from trading.orders_api import OrderViewSet
-
-from .health import healthz
+from accounts.money.api import ActivityViewSet, BalancesView, BankLinkViewSet, TransferViewSet
+from accounts.opening.api import AccountViewSet, ApplicationViewSet
+from accounts.users.api import MeView, TokenView
+from rushtrade.health import healthz
+from trading.market.api import QuotesView
+from trading.orders.api import OrderViewSet
+from trading.portfolio import views as portfolio_views
 
 admin.site.site_header = "RushTrade operations"
 admin.site.site_title = "RushTrade operations"
@@ -35,11 +35,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
-    path("", include("accounts.urls")),
-    path("", include("trading.urls")),
-    path("", include("trading.order_urls")),
-    path("", include("trading.statistics_urls")),
+    path("", portfolio_views.home, name="home"),
+    path("", include("accounts.opening.urls")),
+    path("", include("accounts.money.urls")),
+    path("", include("accounts.api_keys.urls")),
+    path("", include("trading.market.urls")),
+    path("", include("trading.reporting.urls")),
+    path("", include("trading.orders.urls")),
+    path("", include("trading.portfolio.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

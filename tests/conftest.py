@@ -38,7 +38,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_unconfigure(config):
-    """With the shared QuickFIX acceptor still running (tests/test_routing.py), leave
+    """With the shared QuickFIX acceptor still running (tests/routing/test_routing.py), leave
     without running its C++ destructors, which crash at interpreter exit; the summary
     has been printed and the exit status is pytest's own."""
     if QUICKFIX_RUNNING:
@@ -78,9 +78,9 @@ def _eager_celery():
 
 @pytest.fixture(autouse=True)
 def _market_data_overrides():
-    """Prices pinned with trading.market_data.set_quote_override last for one test."""
+    """Prices pinned with trading.market.market_data.set_quote_override last for one test."""
     yield
-    from trading.market_data import clear_quote_overrides
+    from trading.market.market_data import clear_quote_overrides
 
     clear_quote_overrides()
 
@@ -163,7 +163,7 @@ def market(monkeypatch):
     """Pinned quotes (a one-cent spread, 100 shares each side) and session state for the
     simulated market, seen by every thread of the test process (the order services and
     an in-process routing engine)."""
-    from trading import market_data
+    from trading.market import market_data
 
     D = Decimal
 
@@ -200,7 +200,7 @@ def market(monkeypatch):
 @pytest.fixture
 def acme(market):
     """A tradable security, ACME, quoted at $100.00 by the pinned market."""
-    from trading.models import Security
+    from trading.market.models import Security
 
     market.last["ACME"] = Decimal("100.00")
     return Security.objects.create(
@@ -211,7 +211,7 @@ def acme(market):
 @pytest.fixture(scope="session")
 def shared_engine(tmp_path_factory, django_db_setup):
     global QUICKFIX_RUNNING
-    from .routing_support import SharedEngine
+    from tests.routing.routing_support import SharedEngine
 
     engine = SharedEngine(tmp_path_factory.mktemp("routing-engine"))
     QUICKFIX_RUNNING = True
@@ -221,7 +221,7 @@ def shared_engine(tmp_path_factory, django_db_setup):
 
 @pytest.fixture
 def pair(tmp_path, shared_engine):
-    from .routing_support import Pair
+    from tests.routing.routing_support import Pair
 
     p = Pair(tmp_path, shared_engine)
     yield p

@@ -3,7 +3,8 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 from stdnum import luhn
 
-from accounts.models import Account, AccountHolder, AccountType, User
+from accounts.opening.models import Account, AccountHolder, AccountType
+from accounts.users.models import User
 
 PASSWORD = "correct-horse-battery"
 
@@ -56,7 +57,7 @@ ROUTING = "021000021"
 
 def fund(account, amount, user=None):
     """Link a bank (once) and complete a deposit of `amount`."""
-    from accounts import funding
+    from accounts.money import funding
 
     user = user or account.holders.first()
     link = account.bank_links.filter(active=True).first() or funding.link_bank(
@@ -86,6 +87,6 @@ class SecurityFactory(factory.django.DjangoModelFactory):
 
     @factory.lazy_attribute
     def reference_price(self):
-        from trading.securities import reference_price_for
+        from trading.market.securities import reference_price_for
 
         return reference_price_for(self.symbol)

@@ -6,8 +6,8 @@ reference price, 100 shares a side."""
 from datetime import datetime
 from decimal import Decimal
 
-from trading.market_data import MarketDataProvider, Quote
-from trading.models import Security
+from trading.market.market_data import MarketDataProvider, Quote
+from trading.market.models import Security
 
 CENT = Decimal("0.01")
 

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class TradingConfig(AppConfig):
     name = "trading"
     verbose_name = "Trading"
+
+    def ready(self) -> None:
+        from accounts.money import ledger
+        from trading.orders.entry import long_market_value
+
+        ledger.register_long_market_value(long_market_value)

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import market_data
+from trading.market import market_data
 
 
 @shared_task(acks_late=True)
@@ -20,7 +20,7 @@ def record_daily_closes() -> int:
 def take_account_snapshots() -> int:
     """Snapshot every open account at the last close (run after the daily closes are
     recorded); a repeated run replaces the same rows. Returns the accounts snapshotted."""
-    from .snapshots import take_snapshots_after_close
+    from trading.reporting.snapshots import take_snapshots_after_close
 
     return take_snapshots_after_close().accounts
 
@@ -34,8 +34,8 @@ def take_account_snapshots() -> int:
 def compute_monthly_statistics(month: str | None = None) -> list[str]:
     """Compute the month that just closed (America/Chicago), or `month` ("YYYY-MM"), and
     store it. Idempotent: a retry or a second run replaces the same row."""
-    from .models import MonthlyStatistics
-    from .statistics import compute_closed_month, compute_month, parse_month
+    from trading.reporting.models import MonthlyStatistics
+    from trading.reporting.statistics import compute_closed_month, compute_month, parse_month
 
     if month:
         rows = [compute_month(parse_month(month), source=MonthlyStatistics.Source.SCHEDULE)]

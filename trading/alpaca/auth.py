@@ -4,8 +4,9 @@ headers name an active API key; the key's account is the only one a request reac
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from accounts import api_keys
-from accounts.models import Account, AccountHolder, ApiKey
+from accounts.api_keys import keys
+from accounts.api_keys.models import ApiKey
+from accounts.opening.models import Account, AccountHolder
 
 
 class AlpacaKeyAuthentication(authentication.BaseAuthentication):
@@ -17,7 +18,7 @@ class AlpacaKeyAuthentication(authentication.BaseAuthentication):
         secret = request.headers.get("APCA-API-SECRET-KEY", "")
         if not key_id and not secret:
             return None  # NotAuthenticated: 401
-        key = api_keys.authenticate(key_id.strip(), secret.strip())
+        key = keys.authenticate(key_id.strip(), secret.strip())
         if key is None:
             raise exceptions.AuthenticationFailed()
         user = (

@@ -4,8 +4,8 @@ as UUIDs, times in RFC 3339."""
 import uuid
 from decimal import Decimal
 
-from accounts.models import Account
-from trading.models import Security
+from accounts.opening.models import Account
+from trading.market.models import Security
 
 ACCOUNT_NAMESPACE = uuid.UUID("6f1d1c52-4a0e-4b55-9a43-2f6a3e1d7c10")
 EXCHANGES = {"AMEX", "ARCA", "BATS", "NYSE", "NASDAQ", "NYSEARCA", "OTC"}

@@ -8,12 +8,11 @@ import pandas as pd
 from django.db.models import Q
 from django.utils import timezone
 
-from trading import market_data
-from trading.calendar import nyse
-from trading.models import DailyClose, Security
-
-from . import errors
-from .formats import exchange, parse_uuid
+from trading.alpaca import errors
+from trading.alpaca.formats import exchange, parse_uuid
+from trading.market import market_data
+from trading.market.calendar import nyse
+from trading.market.models import DailyClose, Security
 
 NEW_YORK = market_data.NEW_YORK
 MAX_SYMBOLS = market_data.MAX_SYMBOLS_PER_REQUEST

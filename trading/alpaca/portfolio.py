@@ -10,11 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from accounts import ledger
-from accounts.models import (
-    Account,
-    AccountStatus,
-    AccountType,
+from accounts.money import ledger
+from accounts.money.models import (
     JournalEntry,
     JournalEntryKind,
     LedgerAccountKind,
@@ -22,18 +19,12 @@ from accounts.models import (
     TransferDirection,
     TransferStatus,
 )
-from trading import market_data
-from trading.models import (
-    OPEN_STATUSES,
-    AccountSnapshot,
-    Execution,
-    Order,
-    OrderSide,
-    Position,
-)
-
-from . import errors
-from .formats import account_id, exchange, parse_uuid, text
+from accounts.opening.models import Account, AccountStatus, AccountType
+from trading.alpaca import errors
+from trading.alpaca.formats import account_id, exchange, parse_uuid, text
+from trading.market import market_data
+from trading.orders.models import OPEN_STATUSES, Execution, Order, OrderSide, Position
+from trading.reporting.models import AccountSnapshot
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")

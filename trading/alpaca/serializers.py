@@ -3,7 +3,7 @@ built in portfolio.py, trading.py and market.py, whose keys these mirror)."""
 
 from rest_framework import serializers
 
-from trading.models import OrderSide, OrderType, TimeInForce
+from trading.orders.models import OrderSide, OrderType, TimeInForce
 
 S = {"required": False, "allow_null": True}
 

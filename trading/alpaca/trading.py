@@ -1,17 +1,17 @@
 """Orders through the trading API: Alpaca's request fields mapped onto
-`trading.orders` (the same checks, holds and outbox as the web ticket), and orders
+`trading.orders.entry` (the same checks, holds and outbox as the web ticket), and orders
 written as Alpaca writes them."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from accounts.models import Account, User
+from accounts.opening.models import Account
+from accounts.users.models import User
 from rushtrade.errors import ServiceError
-from trading import orders
-from trading.models import OPEN_STATUSES, Order, OrderStatus
-
-from . import errors, portfolio
-from .formats import parse_uuid, text
+from trading.alpaca import errors, portfolio
+from trading.alpaca.formats import parse_uuid, text
+from trading.orders import entry
+from trading.orders.models import OPEN_STATUSES, Order, OrderStatus
 
 MAX_CLIENT_ORDER_ID = 128
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
@@ -142,7 +142,7 @@ def submit_order(account: Account, user: User | None, data: dict) -> tuple[Order
     ):
         raise errors.invalid(f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters")
     try:
-        order, created = orders.place_order(
+        order, created = entry.place_order(
             account,
             user,
             symbol=data["symbol"],
@@ -211,7 +211,7 @@ def cancel(account: Account, user: User | None, order_id: str) -> Order:
         raise errors.AlpacaError(
             422, errors.UNPROCESSABLE, f"order is {order.status}: not cancelable"
         )
-    return orders.cancel_order(order, user)
+    return entry.cancel_order(order, user)
 
 
 def cancel_all(account: Account, user: User | None) -> list[dict]:
@@ -219,7 +219,7 @@ def cancel_all(account: Account, user: User | None) -> list[dict]:
     results = []
     for order in _orders(account).filter(status__in=CANCELABLE).order_by("created_at", "id"):
         try:
-            canceled = orders.cancel_order(order, user)
+            canceled = entry.cancel_order(order, user)
             results.append({"id": str(order.uuid), "status": 200, "body": order_dict(canceled)})
         except ServiceError as exc:
             status, body = errors.from_service_error(exc)
@@ -247,7 +247,7 @@ def replace(account: Account, user: User | None, order_id: str, data: dict) -> O
     ):
         raise errors.invalid(f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters")
     try:
-        new = orders.replace_order(
+        new = entry.replace_order(
             order,
             user,
             qty=_qty(data) if data.get("qty") not in (None, "") else None,
@@ -294,7 +294,7 @@ def close_position(account: Account, user: User | None, symbol_or_id: str, param
             held_for_orders=text(held.position.qty - held.qty_available),
             symbol=held.position.security.symbol,
         )
-    order, _ = orders.place_order(
+    order, _ = entry.place_order(
         account,
         user,
         symbol=held.position.security.symbol,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from trading.alpaca import views
 
 urlpatterns = [
     path("account", views.AccountView.as_view(), name="alpaca-account"),

@@ -12,9 +12,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import errors, market, portfolio, rate_limit, trading
-from . import serializers as s
-from .auth import AlpacaKeyAuthentication, key_account
+from trading.alpaca import errors, market, portfolio, rate_limit, trading
+from trading.alpaca import serializers as s
+from trading.alpaca.auth import AlpacaKeyAuthentication, key_account
 
 TAG = "Trading API v2 (Alpaca-compatible)"
 DATA_TAG = "Market data v2 (Alpaca-compatible)"

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import api_keys
-from accounts.models import Account
+from accounts.api_keys import keys
+from accounts.opening.models import Account
 from rushtrade.errors import ServiceError
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         if account is None:
             raise CommandError(f"No account {account_number}.")
         try:
-            key, secret = api_keys.create_api_key(account, None, name)
+            key, secret = keys.create_api_key(account, None, name)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"APCA-API-KEY-ID:     {key.key_id}")

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from trading.models import MonthlyStatistics
-from trading.statistics import (
+from trading.reporting.models import MonthlyStatistics
+from trading.reporting.statistics import (
     StatisticsError,
     compute_month,
     compute_months,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from trading.securities import DEFAULT_INDICES, load_securities
+from trading.market.securities import DEFAULT_INDICES, load_securities
 
 
 class Command(BaseCommand):

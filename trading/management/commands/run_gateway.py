@@ -3,7 +3,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from trading import gateway
+from trading.routing import gateway
 
 
 class Command(BaseCommand):

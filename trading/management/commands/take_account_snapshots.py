@@ -3,7 +3,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from trading.snapshots import take_snapshots, trading_days
+from trading.reporting.snapshots import take_snapshots, trading_days
 
 
 def _day(text: str) -> date:

@@ -1,0 +1,131 @@
+"""The account application wizard."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from accounts.opening import onboarding
+from accounts.opening.forms import STEP_OF_FIELD, STEP_TITLES, STEPS, ReviewForm
+from accounts.opening.models import AccountApplication
+from accounts.users.api import client_ip
+from rushtrade.forms import add_service_errors
+
+
+def _own_application(request, pk) -> AccountApplication:
+    return get_object_or_404(AccountApplication, pk=pk, applicant=request.user)
+
+
+@login_required
+@require_POST
+def start_application(request):
+    application = onboarding.start_application(request.user)
+    return redirect("application-step", pk=application.pk, step=STEPS[0][0])
+
+
+@login_required
+def application_detail(request, pk):
+    application = _own_application(request, pk)
+    return render(
+        request,
+        "opening/application_detail.html",
+        {
+            "application": application,
+            "steps": STEP_TITLES.items(),
+            "account": getattr(application, "account", None),
+            "events": application.events.select_related("actor"),
+        },
+    )
+
+
+def _apply_errors(form, error: onboarding.ApplicationError, application) -> None:
+    """Put the service's field errors on the form's fields, or, for fields of other
+    steps, as links to those steps."""
+
+    def elsewhere(name, field_error):
+        step = STEP_OF_FIELD.get(name)
+        label = name.replace("_", " ").capitalize()
+        where = f" (step “{STEP_TITLES[step]}”)" if step else ""
+        return f"{label}: {field_error.message}{where}"
+
+    add_service_errors(
+        form,
+        error,
+        field_of=lambda name: "agreements" if name.startswith("agreements.") else name,
+        elsewhere=elsewhere,
+    )
+
+
+@sensitive_post_parameters("tax_id", "foreign_tax_id")
+@login_required
+def application_step(request, pk, step):
+    application = _own_application(request, pk)
+    slugs = [slug for slug, _ in STEPS]
+    if step not in slugs:
+        raise Http404("No such step.")
+    if not application.editable:
+        messages.info(
+            request,
+            f"This application is {application.get_status_display().lower()}"
+            " and can no longer be changed.",
+        )
+        return redirect("application-detail", pk=pk)
+    form_class = dict(STEPS)[step]
+    index = slugs.index(step)
+    is_review = form_class is ReviewForm
+
+    if is_review:
+        initial = {
+            "tax_certification_signature": application.tax_certification_signature,
+            "agreements": sorted(onboarding.accepted_agreements(application)),
+            "treaty_country": application.treaty_country.code or "",
+            "treaty_article": application.treaty_article,
+        }
+        form = ReviewForm(request.POST or None, application=application, initial=initial)
+    else:
+        form = form_class(request.POST or None, instance=application)
+
+    if request.method == "POST" and form.is_valid():
+        try:
+            if is_review:
+                onboarding.update_application(
+                    application,
+                    request.user,
+                    form.changes(),
+                    agreements=form.cleaned_data["agreements"],
+                    ip_address=client_ip(request),
+                )
+                application = onboarding.submit_application(application, request.user)
+                messages.success(
+                    request,
+                    {
+                        "approved": "Your account is open.",
+                        "submitted": "Thank you: your application is submitted for review.",
+                        "action_required": "Your application needs attention: see below.",
+                    }.get(application.status, "Submitted."),
+                )
+                return redirect("application-detail", pk=pk)
+            onboarding.update_application(
+                application, request.user, form.changes(), ip_address=client_ip(request)
+            )
+        except onboarding.ApplicationError as error:
+            _apply_errors(form, error, application)
+        else:
+            return redirect("application-step", pk=pk, step=slugs[index + 1])
+
+    return render(
+        request,
+        "opening/application_step.html",
+        {
+            "application": application,
+            "form": form,
+            "step": step,
+            "steps": list(STEP_TITLES.items()),
+            "index": index,
+            "previous": slugs[index - 1] if index else None,
+            "action": reverse("application-step", args=[pk, step]),
+        },
+    )

@@ -1,0 +1,54 @@
+"""Staff admin of users."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.opening.models import AccountApplication, AccountHolder
+from accounts.users.forms import StaffUserChangeForm, StaffUserCreationForm
+from accounts.users.models import User
+from rushtrade.staff import ReadOnlyInline
+
+
+class ApplicationInline(ReadOnlyInline):
+    model = AccountApplication
+    fk_name = "applicant"
+    fields = ("id", "account_type", "status", "submitted_at", "decided_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
+class HoldingInline(ReadOnlyInline):
+    model = AccountHolder
+    fk_name = "user"
+    fields = ("account", "role")
+    readonly_fields = fields
+    verbose_name = "account held"
+    verbose_name_plural = "accounts held"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = StaffUserChangeForm
+    add_form = StaffUserCreationForm
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
+    search_fields = ("email", "first_name", "last_name")
+    inlines = [ApplicationInline, HoldingInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )

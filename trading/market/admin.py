@@ -1,0 +1,40 @@
+"""Staff admin of securities and daily closes."""
+
+from django.contrib import admin
+
+from rushtrade.staff import ReadOnlyAdmin
+from trading.market.models import DailyClose, Security
+
+
+@admin.register(Security)
+class SecurityAdmin(admin.ModelAdmin):
+    """The security master. Halting a symbol or turning tradable off takes effect for
+    the next order; the list edits both in place."""
+
+    list_display = (
+        "symbol",
+        "name",
+        "exchange",
+        "status",
+        "tradable",
+        "halted",
+        "marginable",
+        "shortable",
+        "reference_price",
+    )
+    list_editable = ("tradable", "halted")
+    list_filter = ("exchange", "status", "tradable", "halted", "marginable", "shortable")
+    search_fields = ("symbol", "name", "isin")
+    list_per_page = 100
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("symbol",) if obj is not None else ()
+
+
+@admin.register(DailyClose)
+class DailyCloseAdmin(ReadOnlyAdmin):
+    list_display = ("security", "date", "close", "volume")
+    list_filter = ("date",)
+    list_select_related = ("security",)
+    search_fields = ("security__symbol",)
+    date_hierarchy = "date"

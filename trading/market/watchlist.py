@@ -1,0 +1,77 @@
+"""A customer's watchlist: symbols they follow, with live quotes."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from accounts.users.models import User
+from rushtrade.errors import FieldError, ServiceError
+from trading.market import market_data
+from trading.market.models import Security, WatchlistItem
+
+
+def _error(code: str, message: str) -> ServiceError:
+    return ServiceError(code, message, {"symbol": FieldError(code, message)})
+
+
+def add_symbol(user: User, symbol: str) -> WatchlistItem:
+    """Follow `symbol`; adding one already followed returns it unchanged."""
+    symbol = (symbol or "").strip().upper()
+    if not symbol:
+        raise _error("required", "Type a symbol.")
+    security = Security.objects.filter(symbol=symbol).first()
+    if security is None:
+        raise _error("unknown_symbol", f"No security with the symbol {symbol[:12]}.")
+    existing = WatchlistItem.objects.filter(user=user, security=security).first()
+    if existing:
+        return existing
+    most = settings.WATCHLIST_MAX_SYMBOLS
+    if WatchlistItem.objects.filter(user=user).count() >= most:
+        raise _error(
+            "watchlist_full", f"A watchlist holds at most {most} symbols; remove one first."
+        )
+    try:
+        with transaction.atomic():
+            return WatchlistItem.objects.create(user=user, security=security)
+    except IntegrityError:  # the same symbol added twice at once
+        return WatchlistItem.objects.get(user=user, security=security)
+
+
+def remove_symbol(user: User, symbol: str) -> bool:
+    deleted, _ = WatchlistItem.objects.filter(
+        user=user, security__symbol=(symbol or "").strip().upper()
+    ).delete()
+    return bool(deleted)
+
+
+@dataclass(frozen=True)
+class WatchedQuote:
+    security: Security
+    quote: market_data.Quote | None
+    previous_close: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.quote is None or self.previous_close is None:
+            return None
+        return self.quote.last - self.previous_close
+
+    @property
+    def change_pct(self) -> Decimal | None:
+        change = self.change
+        if change is None or not self.previous_close:
+            return None
+        return (change / self.previous_close * 100).quantize(Decimal("0.01"))
+
+
+def watched_quotes(user: User) -> list[WatchedQuote]:
+    """The watchlist with quotes: one query, and the quote cache in two round trips."""
+    securities = [
+        item.security for item in WatchlistItem.objects.filter(user=user).select_related("security")
+    ]
+    symbols = [s.symbol for s in securities]
+    quotes = market_data.get_quotes(symbols) if symbols else {}
+    closes = market_data.get_previous_closes(symbols) if symbols else {}
+    return [WatchedQuote(s, quotes.get(s.symbol), closes.get(s.symbol)) for s in securities]

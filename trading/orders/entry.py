@@ -1,0 +1,544 @@
+"""Order entry: pre-trade checks, buying power holds, idempotent submission, and the
+outbox rows the routing gateway sends (see docs/order-lifecycle.md).
+
+Everything a request changes happens in one transaction with the account row locked:
+two requests cannot spend the same dollar or the same share, and a refused order
+leaves nothing behind (no order, no hold, no outbox row).
+
+Market session: market orders and IOC/FOK orders are accepted only while the regular
+session is open (a market order queued overnight would fill at an unknown opening
+price); limit and stop orders may be placed any time and work from the next open.
+No short sales: a sell needs the shares, less those already in open sell orders.
+"""
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from accounts.money import ledger
+from accounts.money.models import Hold
+from accounts.opening.models import Account, AccountStatus
+from accounts.users.models import User
+from rushtrade.errors import FieldError, ServiceError
+from trading.market import market_data
+from trading.market.models import Security
+from trading.orders import fees
+from trading.orders.models import (
+    OPEN_STATUSES,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    OutboxMessage,
+    Position,
+    TimeInForce,
+)
+
+CENT = Decimal("0.01")
+SUB_PENNY = Decimal("0.0001")
+
+
+def _invalid(field: str, code: str, message: str, status: int = 400) -> ServiceError:
+    return ServiceError(code, message, {field: FieldError(code, message)}, status=status)
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """A checked order request: what `place_order` and `replace_order` work from."""
+
+    symbol: str
+    side: str
+    order_type: str
+    time_in_force: str
+    qty: int
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+
+    def content_hash(self) -> str:
+        data = {k: str(v) if v is not None else None for k, v in self.__dict__.items()}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def parse_qty(value) -> int:
+    text = str(value).strip() if value is not None else ""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _invalid("qty", "invalid_qty", "Enter a whole number of shares.") from None
+    if not number.is_finite():
+        raise _invalid("qty", "invalid_qty", "Enter a whole number of shares.")
+    if number != number.to_integral_value():
+        raise _invalid("qty", "fractional_qty", "Only whole shares can be traded.")
+    if number <= 0:
+        raise _invalid("qty", "qty_not_positive", "The quantity must be at least 1 share.")
+    if number > settings.MAX_ORDER_QTY:
+        raise _invalid(
+            "qty", "qty_too_large", f"At most {settings.MAX_ORDER_QTY:,} shares in one order."
+        )
+    return int(number)
+
+
+def parse_price(field: str, value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        price = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _invalid(field, "invalid_price", "Enter a price in dollars, e.g. 123.45.") from None
+    if not price.is_finite():
+        raise _invalid(field, "invalid_price", "Enter a price in dollars, e.g. 123.45.")
+    if price <= 0:
+        raise _invalid(field, "price_not_positive", "The price must be more than $0.")
+    if price >= Decimal("1000000"):
+        raise _invalid(field, "price_too_large", "The price must be under $1,000,000.")
+    return price
+
+
+def tick_size(security: Security, price: Decimal) -> Decimal:
+    """Reg NMS Rule 612: no sub-penny prices at $1.00 or more; $0.0001 below."""
+    return max(security.price_increment, CENT) if price >= 1 else SUB_PENNY
+
+
+def check_request(
+    security: Security | None,
+    *,
+    symbol,
+    side,
+    order_type,
+    time_in_force,
+    qty,
+    limit_price=None,
+    stop_price=None,
+    last: Decimal | None = None,
+    market_open: bool = True,
+) -> OrderRequest:
+    """Every check that needs no account: field by field, then the market."""
+    errors: dict[str, FieldError] = {}
+
+    def collect(field, func, *args):
+        try:
+            return func(*args)
+        except ServiceError as exc:
+            errors.update(exc.fields)
+            return None
+
+    if security is None:
+        errors["symbol"] = FieldError("unknown_symbol", f"No security with symbol {symbol!r}.")
+    if side not in OrderSide.values:
+        errors["side"] = FieldError("invalid_choice", "Choose buy or sell.")
+    if order_type not in OrderType.values:
+        errors["type"] = FieldError("invalid_choice", "Choose market, limit, stop or stop_limit.")
+    if time_in_force not in TimeInForce.values:
+        errors["time_in_force"] = FieldError("invalid_choice", "Choose day, gtc, ioc or fok.")
+    qty_value = collect("qty", parse_qty, qty)
+    limit = collect("limit_price", parse_price, "limit_price", limit_price)
+    stop = collect("stop_price", parse_price, "stop_price", stop_price)
+
+    needs_limit = order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+    needs_stop = order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
+    if needs_limit and limit is None and "limit_price" not in errors:
+        errors["limit_price"] = FieldError("required", "A limit order needs a limit price.")
+    if not needs_limit and limit_price not in (None, "") and order_type in OrderType.values:
+        errors["limit_price"] = FieldError(
+            "not_allowed", f"A {order_type} order has no limit price."
+        )
+    if needs_stop and stop is None and "stop_price" not in errors:
+        errors["stop_price"] = FieldError("required", "A stop order needs a stop price.")
+    if not needs_stop and stop_price not in (None, "") and order_type in OrderType.values:
+        errors["stop_price"] = FieldError("not_allowed", f"A {order_type} order has no stop price.")
+    if needs_stop and time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+        errors["time_in_force"] = FieldError(
+            "invalid_time_in_force", "Stop orders are day or gtc orders."
+        )
+
+    if security is not None:
+        for field, price in (("limit_price", limit), ("stop_price", stop)):
+            if price is None or field in errors:
+                continue
+            tick = tick_size(security, price)
+            if price % tick:
+                errors[field] = FieldError(
+                    "price_off_tick", f"Prices of {security.symbol} are in steps of ${tick}."
+                )
+            elif last and abs(price - last) > last * settings.ORDER_PRICE_COLLAR:
+                band = int(settings.ORDER_PRICE_COLLAR * 100)
+                errors[field] = FieldError(
+                    "price_outside_collar",
+                    f"The price must be within {band}% of the last price (${last:,.2f}).",
+                )
+    if errors:
+        raise ServiceError("invalid", f"Please correct these fields: {', '.join(errors)}.", errors)
+
+    if security.status != Security.Status.ACTIVE or not security.tradable:
+        raise _invalid(
+            "symbol",
+            "symbol_not_tradable",
+            f"{security.symbol} cannot be traded here at the moment.",
+        )
+    if security.halted:
+        raise _invalid("symbol", "symbol_halted", f"Trading in {security.symbol} is halted.")
+    if not market_open and (
+        order_type == OrderType.MARKET or time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
+    ):
+        raise _invalid(
+            "type" if order_type == OrderType.MARKET else "time_in_force",
+            "market_closed",
+            "The market is closed: market, IOC and FOK orders can be placed "
+            "9:30–16:00 ET on trading days. A limit order can be placed now.",
+        )
+    return OrderRequest(security.symbol, side, order_type, time_in_force, qty_value, limit, stop)
+
+
+def estimated_price(request: OrderRequest, quote) -> Decimal:
+    """The per-share price a buy is held at: its limit, else the ask (or stop) plus a
+    buffer for the move before it fills."""
+    if request.limit_price is not None:
+        return request.limit_price
+    basis = request.stop_price or (quote.ask if quote else None)
+    if basis is None:
+        raise _invalid("symbol", "no_quote", "No price is available for this symbol now.")
+    return (basis * (1 + settings.MARKET_ORDER_BUFFER)).quantize(SUB_PENNY)
+
+
+def estimated_cost(request: OrderRequest, quote) -> tuple[Decimal, Decimal]:
+    """(amount to hold, estimated commission) for a buy; a sell holds nothing."""
+    commission = fees.commission(request.qty)
+    if request.side != OrderSide.BUY:
+        return Decimal("0.00"), commission
+    principal = (estimated_price(request, quote) * request.qty).quantize(CENT, ROUND_HALF_UP)
+    return principal + commission, commission
+
+
+def shares_available(account: Account, security: Security) -> int:
+    """Shares held less those already promised to open sell orders."""
+    held = (
+        Position.objects.filter(account=account, security=security)
+        .values_list("qty", flat=True)
+        .first()
+        or 0
+    )
+    promised = (
+        Order.objects.filter(
+            account=account,
+            security=security,
+            side=OrderSide.SELL,
+            status__in=OPEN_STATUSES,
+        )
+        .exclude(replaced_by__isnull=False)
+        .aggregate(open_qty=Sum("qty"), filled=Sum("filled_qty"))
+    )
+    return held - ((promised["open_qty"] or 0) - (promised["filled"] or 0))
+
+
+def long_market_value(account: Account) -> Decimal:
+    positions = list(Position.objects.filter(account=account, qty__gt=0).select_related("security"))
+    quotes = market_data.get_quotes([p.security.symbol for p in positions]) if positions else {}
+    return sum(
+        (p.qty * quotes[p.security.symbol].last for p in positions if p.security.symbol in quotes),
+        Decimal("0"),
+    ).quantize(CENT)
+
+
+def new_cl_ord_id() -> str:
+    """A FIX ClOrdID unique across restarts: milliseconds and randomness."""
+    return f"RT{int(time.time() * 1000):x}{secrets.token_hex(3)}".upper()
+
+
+def _outbox(order: Order, kind: str, cl_ord_id: str, **extra) -> OutboxMessage:
+    payload = {
+        "symbol": order.security.symbol,
+        "side": order.side,
+        "qty": order.qty,
+        "order_type": order.order_type,
+        "time_in_force": order.time_in_force,
+        "limit_price": str(order.limit_price) if order.limit_price is not None else None,
+        "stop_price": str(order.stop_price) if order.stop_price is not None else None,
+        **extra,
+    }
+    return OutboxMessage.objects.create(
+        order=order, kind=kind, cl_ord_id=cl_ord_id, payload=payload
+    )
+
+
+def _check_funds(
+    account: Account,
+    request: OrderRequest,
+    security: Security,
+    quote,
+    released: Decimal = Decimal("0"),
+    released_shares: int = 0,
+):
+    hold, commission = estimated_cost(request, quote)
+    if request.side == OrderSide.BUY:
+        lmv = long_market_value(account) if account.is_margin else Decimal("0")
+        available = ledger.balances(account, long_market_value=lmv).buying_power + released
+        if hold > available:
+            raise _invalid(
+                "qty",
+                "insufficient_buying_power",
+                f"This order needs ${hold:,.2f} (price, buffer and commission); "
+                f"your buying power is ${available:,.2f}.",
+            )
+    else:
+        available = shares_available(account, security) + released_shares
+        if request.qty > available:
+            raise _invalid(
+                "qty",
+                "insufficient_shares",
+                f"You can sell at most {max(available, 0):,} shares of "
+                f"{security.symbol} (short sales are not offered).",
+            )
+    return hold, commission
+
+
+def _checked(symbol, side, order_type, time_in_force, qty, limit_price, stop_price):
+    """The security, its quote and the checked request of a new order."""
+    symbol = (symbol or "").strip().upper()
+    security = Security.objects.filter(symbol=symbol).first()
+    quote = market_data.get_quote(symbol) if security else None
+    request = check_request(
+        security,
+        symbol=symbol,
+        side=side,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        qty=qty,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        last=quote.last if quote else None,
+        market_open=market_data.is_market_open(),
+    )
+    return security, quote, request
+
+
+@dataclass(frozen=True)
+class Preview:
+    request: OrderRequest
+    price: Decimal  # per share: the limit, or the ask/stop plus the buffer for a buy
+    principal: Decimal
+    commission: Decimal
+    fees: Decimal  # SEC fee and FINRA TAF (sales)
+    total: Decimal  # what a buy costs / a sale brings, at that price
+    buying_power: Decimal
+    shares_available: int
+
+
+def preview_order(
+    account: Account,
+    *,
+    symbol,
+    side,
+    order_type,
+    time_in_force,
+    qty,
+    limit_price=None,
+    stop_price=None,
+) -> Preview:
+    """What the order ticket shows before placing: the same checks as placing, and the
+    estimated cost or proceeds; nothing is written."""
+    security, quote, request = _checked(
+        symbol, side, order_type, time_in_force, qty, limit_price, stop_price
+    )
+    if request.side == OrderSide.BUY:
+        price = estimated_price(request, quote)
+    else:
+        price = request.limit_price or request.stop_price or (quote.bid if quote else Decimal(0))
+    principal = (price * request.qty).quantize(CENT, ROUND_HALF_UP)
+    charges = fees.charges(request.side, request.qty, price)
+    total = (
+        principal + charges.commission
+        if request.side == OrderSide.BUY
+        else principal - charges.total
+    )
+    lmv = long_market_value(account) if account.is_margin else Decimal("0")
+    return Preview(
+        request,
+        price,
+        principal,
+        charges.commission,
+        charges.fees,
+        total,
+        ledger.balances(account, long_market_value=lmv).buying_power,
+        shares_available(account, security),
+    )
+
+
+def _store(
+    account: Account,
+    security: Security,
+    request: OrderRequest,
+    client_order_id: str,
+    hold: Decimal,
+    commission: Decimal,
+    user: User | None,
+    replaces: Order | None = None,
+) -> Order:
+    """The order row and its hold (the caller writes the outbox row)."""
+    order = Order.objects.create(
+        account=account,
+        security=security,
+        client_order_id=client_order_id,
+        request_hash=request.content_hash(),
+        cl_ord_id=new_cl_ord_id(),
+        side=request.side,
+        order_type=request.order_type,
+        time_in_force=request.time_in_force,
+        qty=request.qty,
+        limit_price=request.limit_price,
+        stop_price=request.stop_price,
+        held_amount=hold,
+        estimated_commission=commission,
+        placed_by=user,
+        replaces=replaces,
+    )
+    if hold > 0:
+        ledger.place_hold(account, hold, Hold.Reason.ORDER, f"order:{order.pk}")
+    return order
+
+
+@transaction.atomic
+def place_order(
+    account: Account,
+    user: User | None,
+    *,
+    symbol,
+    side,
+    order_type,
+    time_in_force,
+    qty,
+    limit_price=None,
+    stop_price=None,
+    client_order_id: str | None = None,
+) -> tuple[Order, bool]:
+    """Check, hold and store an order with its outbox row; returns (order, created).
+    The same client_order_id with the same content returns the first order; with other
+    content it is refused (409)."""
+    security, quote, request = _checked(
+        symbol, side, order_type, time_in_force, qty, limit_price, stop_price
+    )
+    client_order_id = (client_order_id or "").strip() or secrets.token_hex(16)
+    if len(client_order_id) > 128:
+        raise _invalid("client_order_id", "max_length", "At most 128 characters.")
+
+    account = ledger.lock_account(account)
+    existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
+    if existing:
+        if existing.request_hash == request.content_hash():
+            return existing, False
+        raise _invalid(
+            "client_order_id",
+            "client_order_id_conflict",
+            "This client_order_id was used for a different order.",
+            status=409,
+        )
+    if account.status != AccountStatus.ACTIVE:
+        raise ServiceError(
+            "account_not_active",
+            f"This account is {account.get_status_display().lower()}.",
+            status=409,
+        )
+
+    hold, commission = _check_funds(account, request, security, quote)
+    order = _store(account, security, request, client_order_id, hold, commission, user)
+    _outbox(order, OutboxMessage.Kind.NEW_ORDER, order.cl_ord_id)
+    return order, True
+
+
+def _locked_open_order(order: Order) -> Order:
+    ledger.lock_account(order.account)
+    order = Order.objects.select_for_update().select_related("security", "account").get(pk=order.pk)
+    if order.status not in (OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+        raise ServiceError(
+            "order_not_open",
+            f"This order is {order.get_status_display().lower()}: it cannot be changed.",
+            status=409,
+        )
+    return order
+
+
+@transaction.atomic
+def cancel_order(order: Order, user: User | None) -> Order:
+    """Ask the routing engine to cancel; the order is `pending_cancel` until it answers
+    (canceled, or an OrderCancelReject leaves it as it was)."""
+    order = _locked_open_order(order)
+    _outbox(
+        order,
+        OutboxMessage.Kind.CANCEL,
+        new_cl_ord_id(),
+        orig_cl_ord_id=order.cl_ord_id,
+        previous_status=order.status,
+        requested_by=user.pk if user else None,
+    )
+    order.status = OrderStatus.PENDING_CANCEL
+    order.save(update_fields=["status", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def replace_order(
+    order: Order,
+    user: User | None,
+    *,
+    qty=None,
+    limit_price=None,
+    stop_price=None,
+    time_in_force=None,
+    client_order_id: str | None = None,
+) -> Order:
+    """Cancel/replace: a new order (replacing the old) with its own hold, sent as one
+    OrderCancelReplaceRequest; the old order is `pending_replace` until the engine
+    answers. Buying power counts the old order's hold as freed."""
+    order = _locked_open_order(order)
+    security = order.security
+    quote = market_data.get_quote(security.symbol)
+    request = check_request(
+        security,
+        symbol=security.symbol,
+        side=order.side,
+        order_type=order.order_type,
+        time_in_force=time_in_force or order.time_in_force,
+        qty=qty if qty not in (None, "") else order.qty,
+        limit_price=limit_price if limit_price not in (None, "") else order.limit_price,
+        stop_price=stop_price if stop_price not in (None, "") else order.stop_price,
+        last=quote.last if quote else None,
+        market_open=market_data.is_market_open(),
+    )
+    if request.qty <= order.filled_qty:
+        raise _invalid(
+            "qty",
+            "qty_below_filled",
+            f"{order.filled_qty} shares are already filled: the new quantity must be more.",
+        )
+    account = order.account
+    unfilled_old = order.qty - order.filled_qty if order.side == OrderSide.SELL else 0
+    hold, commission = _check_funds(
+        account, request, security, quote, released=order.held_amount, released_shares=unfilled_old
+    )
+    client_order_id = (client_order_id or "").strip() or secrets.token_hex(16)
+    if Order.objects.filter(account=account, client_order_id=client_order_id).exists():
+        raise _invalid(
+            "client_order_id",
+            "client_order_id_conflict",
+            "This client_order_id is already used.",
+            status=409,
+        )
+    new = _store(
+        account, security, request, client_order_id, hold, commission, user, replaces=order
+    )
+    _outbox(
+        new,
+        OutboxMessage.Kind.REPLACE,
+        new.cl_ord_id,
+        orig_cl_ord_id=order.cl_ord_id,
+        previous_status=order.status,
+    )
+    order.status = OrderStatus.PENDING_REPLACE
+    order.save(update_fields=["status", "updated_at"])
+    return new

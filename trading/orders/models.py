@@ -1,0 +1,204 @@
+"""Orders, their executions, positions, and the outbox and report log of the order path."""
+
+import uuid
+from decimal import Decimal
+
+from django.db import models
+
+from accounts.money.models import JournalEntry
+from accounts.opening.models import Account
+from accounts.users.models import User
+from trading.market.models import PRICE, Security
+
+
+class OrderSide(models.TextChoices):
+    BUY = "buy", "Buy"
+    SELL = "sell", "Sell"
+
+
+class OrderType(models.TextChoices):
+    MARKET = "market", "Market"
+    LIMIT = "limit", "Limit"
+    STOP = "stop", "Stop"
+    STOP_LIMIT = "stop_limit", "Stop limit"
+
+
+class TimeInForce(models.TextChoices):
+    DAY = "day", "Day"
+    GTC = "gtc", "Good till canceled"
+    IOC = "ioc", "Immediate or cancel"
+    FOK = "fok", "Fill or kill"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_NEW = "pending_new", "Pending new"
+    NEW = "new", "New"
+    PARTIALLY_FILLED = "partially_filled", "Partially filled"
+    FILLED = "filled", "Filled"
+    PENDING_CANCEL = "pending_cancel", "Pending cancel"
+    CANCELED = "canceled", "Canceled"
+    PENDING_REPLACE = "pending_replace", "Pending replace"
+    REPLACED = "replaced", "Replaced"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+
+
+OPEN_STATUSES = (
+    OrderStatus.PENDING_NEW,
+    OrderStatus.NEW,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.PENDING_CANCEL,
+    OrderStatus.PENDING_REPLACE,
+)
+
+
+class Order(models.Model):
+    """A customer order. `client_order_id` (the customer's) makes submission idempotent
+    per account; `cl_ord_id` is the FIX ClOrdID that identifies it to the routing engine."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
+    uuid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The order id of the trading API"
+    )
+    security = models.ForeignKey(Security, on_delete=models.PROTECT, related_name="orders")
+    client_order_id = models.CharField(max_length=128)
+    request_hash = models.CharField(
+        max_length=64,
+        help_text="Of the order's content, to tell a retry from a different order with the same id",
+    )
+    cl_ord_id = models.CharField(max_length=40, unique=True)
+    side = models.CharField(max_length=4, choices=OrderSide.choices)
+    order_type = models.CharField(max_length=10, choices=OrderType.choices)
+    time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices)
+    qty = models.PositiveIntegerField()
+    limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING_NEW
+    )
+    filled_qty = models.PositiveIntegerField(default=0)
+    filled_avg_price = models.DecimalField(**PRICE, null=True, blank=True)
+    held_amount = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+    estimated_commission = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    reject_reason = models.CharField(max_length=300, blank=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    placed_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    filled_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "client_order_id"], name="order_client_id_once_per_account"
+            ),
+            models.CheckConstraint(condition=models.Q(qty__gt=0), name="order_qty_positive"),
+            models.CheckConstraint(
+                condition=models.Q(filled_qty__lte=models.F("qty")), name="order_not_overfilled"
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "status"], name="order_account_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} {self.qty} {self.security.symbol} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Execution(models.Model):
+    """A fill reported by the routing engine, applied once (keyed by ExecID)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="executions")
+    exec_id = models.CharField(max_length=64, unique=True)
+    qty = models.PositiveIntegerField()
+    price = models.DecimalField(**PRICE)
+    commission = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    fees = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    executed_at = models.DateTimeField()
+    journal_entry = models.OneToOneField(
+        JournalEntry, null=True, on_delete=models.PROTECT, related_name="execution"
+    )
+
+    class Meta:
+        ordering = ["-executed_at", "-id"]
+        indexes = [models.Index(fields=["executed_at"], name="execution_time")]
+
+    def __str__(self) -> str:
+        return f"{self.qty} @ {self.price} ({self.exec_id})"
+
+
+class Position(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="positions")
+    security = models.ForeignKey(Security, on_delete=models.PROTECT, related_name="positions")
+    qty = models.IntegerField(default=0)
+    avg_cost = models.DecimalField(**PRICE, default=Decimal("0"))
+    realized_pnl = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "security"], name="one_position_per_symbol"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qty} {self.security.symbol}"
+
+
+class OutboxMessage(models.Model):
+    """A message for the routing engine, written in the same transaction as the change it
+    carries; the gateway sends it and marks it sent."""
+
+    class Kind(models.TextChoices):
+        NEW_ORDER = "new_order", "NewOrderSingle (35=D)"
+        CANCEL = "cancel", "OrderCancelRequest (35=F)"
+        REPLACE = "replace", "OrderCancelReplaceRequest (35=G)"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="outbox")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    cl_ord_id = models.CharField(max_length=40, unique=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Counted before each send: above 1, the message may have gone "
+        "out before a crash, so it is resent with PossResend=Y",
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"], name="outbox_unsent", condition=models.Q(sent_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.cl_ord_id}"
+
+
+class ExecutionReportLog(models.Model):
+    """Every ExecutionReport (35=8) and OrderCancelReject (35=9) received, keyed by its
+    ExecID (or a key for cancel rejects): inserting it first is what makes applying a
+    report happen exactly once, whatever the engine resends."""
+
+    report_key = models.CharField(max_length=80, unique=True)
+    cl_ord_id = models.CharField(max_length=40, db_index=True)
+    exec_type = models.CharField(max_length=20)
+    order = models.ForeignKey(Order, null=True, on_delete=models.PROTECT, related_name="reports")
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.exec_type} {self.cl_ord_id} ({self.report_key})"
