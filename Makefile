@@ -45,9 +45,11 @@ run: setup
 
 test: export DEBUG ?= 1
 test: setup
+	lint-imports --no-cache
 	pytest $(PYTEST_ARGS)
 
 lint: deps
+	lint-imports --no-cache
 	ruff check .
 	ruff format --check .
 
