@@ -18,14 +18,13 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
+from tests.factories import AccountFactory, UserFactory, fund
 from trading.market import market_data
 from trading.market.models import DailyClose, Security
 from trading.orders import entry
 from trading.orders.executions import ExecutionReport, apply_execution_report
 from trading.orders.models import Order, OrderStatus, Position
 from trading.reporting.models import AccountSnapshot
-
-from tests.factories import AccountFactory, UserFactory, fund
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -28,12 +28,12 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.api_keys import keys as api_keys
+from tests.factories import AccountFactory, fund
 from trading.market.models import DailyClose
 from trading.orders.models import Order, Position
 from trading.reporting.models import AccountSnapshot
 from trading.routing import gateway
 
-from tests.factories import AccountFactory, fund
 from .test_alpaca_api import buy, fill
 
 pytestmark = pytest.mark.django_db(transaction=True)

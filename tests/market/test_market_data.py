@@ -15,6 +15,7 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
+from tests.factories import SecurityFactory, StaffFactory, UserFactory
 from trading.market import market_data
 from trading.market.market_data import (
     Quote,
@@ -28,8 +29,6 @@ from trading.market.market_data import (
 from trading.market.models import DailyClose, Security
 from trading.market.securities import load_securities
 from trading.simulation.market import SimulatedMarket
-
-from tests.factories import SecurityFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -7,9 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from trading.market.models import Security, WatchlistItem
-
 from tests.factories import UserFactory
+from trading.market.models import Security, WatchlistItem
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -3,7 +3,6 @@
 import pytest
 
 from accounts.money import funding
-
 from tests.factories import PASSWORD, ROUTING, AccountFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

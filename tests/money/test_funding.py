@@ -20,7 +20,6 @@ from accounts.money.models import (
     Transfer,
     TransferStatus,
 )
-
 from tests.factories import ROUTING, AccountFactory, StaffFactory, fund
 
 pytestmark = pytest.mark.django_db

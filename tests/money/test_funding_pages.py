@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from accounts.money import funding
 from accounts.money.models import Transfer, TransferStatus
-
 from tests.factories import ROUTING, AccountFactory, fund
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from accounts.money import funding, ledger
 from accounts.money.models import Hold, JournalEntry, JournalEntryKind, LedgerAccountKind, Posting
 from accounts.opening.models import AccountType
-from trading.market.calendar import settlement_date
-
 from tests.factories import AccountFactory, StaffFactory, fund
+from trading.market.calendar import settlement_date
 
 pytestmark = pytest.mark.django_db
 D = Decimal

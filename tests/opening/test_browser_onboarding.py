@@ -3,7 +3,6 @@
 import pytest
 
 from accounts.opening.models import Account
-
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -15,7 +15,6 @@ from accounts.opening.models import (
     RegisteredState,
     RestrictedJurisdiction,
 )
-
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

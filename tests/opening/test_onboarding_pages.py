@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from accounts.opening import onboarding
 from accounts.opening.models import Account, AccountApplication, ApplicationStatus
-
 from tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,8 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from trading.market.models import Security
-
 from tests.factories import PASSWORD, AccountFactory, fund
+from trading.market.models import Security
 
 pytestmark = [
     pytest.mark.browser,

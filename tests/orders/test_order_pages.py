@@ -5,11 +5,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from tests.factories import AccountFactory, StaffFactory, fund
 from trading.market.models import Security
 from trading.orders import entry
 from trading.orders.models import Order, OrderStatus, OutboxMessage
-
-from tests.factories import AccountFactory, StaffFactory, fund
 
 pytestmark = pytest.mark.django_db
 D = Decimal

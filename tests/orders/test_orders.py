@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from accounts.money import ledger
 from accounts.money.models import Hold, JournalEntry
 from accounts.opening.models import AccountType
+from tests.factories import AccountFactory, fund
 from trading.market.models import Security
 from trading.orders import entry
 from trading.orders.executions import ExecutionReport, apply_cancel_reject, apply_execution_report
@@ -22,8 +23,6 @@ from trading.orders.models import (
     OutboxMessage,
     Position,
 )
-
-from tests.factories import AccountFactory, fund
 
 pytestmark = pytest.mark.django_db
 D = Decimal

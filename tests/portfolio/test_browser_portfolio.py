@@ -6,10 +6,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import PASSWORD, AccountFactory, fund
 from trading.market.models import Security
 from trading.orders.models import Position
-
-from tests.factories import PASSWORD, AccountFactory, fund
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

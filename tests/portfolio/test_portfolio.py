@@ -10,13 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import AccountFactory, fund
 from trading.market import market_data
 from trading.market.models import DailyClose, Security
 from trading.orders.models import Position
 from trading.portfolio import valuation
 from trading.reporting.models import AccountSnapshot
-
-from tests.factories import AccountFactory, fund
 
 pytestmark = pytest.mark.django_db
 D = Decimal

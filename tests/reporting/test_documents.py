@@ -10,13 +10,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import AccountFactory, fund
 from trading.market.models import DailyClose, Security
 from trading.orders import entry
 from trading.orders.executions import ExecutionReport, apply_execution_report
 from trading.orders.models import Execution
 from trading.reporting import documents
-
-from tests.factories import AccountFactory, fund
 
 pytestmark = pytest.mark.django_db
 D = Decimal

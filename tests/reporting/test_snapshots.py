@@ -11,12 +11,11 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.money import ledger
 from accounts.money.models import JournalEntryKind, LedgerAccountKind
+from tests.factories import AccountFactory, SecurityFactory
 from trading.market.models import DailyClose
 from trading.orders.models import Execution, Order
 from trading.reporting.models import AccountSnapshot
 from trading.reporting.snapshots import last_trading_day_of_month, take_snapshots, trading_days
-
-from tests.factories import AccountFactory, SecurityFactory
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from tests.factories import AccountFactory, SecurityFactory, StaffFactory, UserFactory
 from trading.reporting import statistics
 from trading.reporting.models import AccountSnapshot, MonthlyStatistics
 from trading.reporting.press_release import press_release
@@ -26,7 +27,6 @@ from trading.reporting.statistics import (
 )
 from trading.tasks import compute_monthly_statistics
 
-from tests.factories import AccountFactory, SecurityFactory, StaffFactory, UserFactory
 from .test_snapshots import fill
 
 pytestmark = pytest.mark.django_db

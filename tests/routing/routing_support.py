@@ -3,10 +3,9 @@
 
 import threading
 
+from tests.conftest import free_port
 from trading.routing import gateway
 from trading.simulation import engine
-
-from tests.conftest import free_port
 
 
 class SharedEngine:

@@ -15,6 +15,8 @@ from django.db import connection
 from django.db.models import Sum
 
 from accounts.money import ledger
+from tests.conftest import free_port
+from tests.factories import AccountFactory, fund
 from trading.market.models import Security
 from trading.orders import entry
 from trading.orders.models import (
@@ -26,9 +28,6 @@ from trading.orders.models import (
     Position,
 )
 from trading.routing import gateway
-
-from tests.conftest import free_port
-from tests.factories import AccountFactory, fund
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

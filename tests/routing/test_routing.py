@@ -9,14 +9,13 @@ import pytest
 from django.db import connection
 
 from accounts.money import ledger
+from tests.conftest import free_port
+from tests.factories import AccountFactory, fund
 from trading.market.models import Security
 from trading.orders import entry
 from trading.orders.models import Execution, Order, OrderStatus, OutboxMessage, Position
 from trading.routing import gateway
 from trading.simulation import engine
-
-from tests.conftest import free_port
-from tests.factories import AccountFactory, fund
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -7,7 +7,6 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.users.models import User
-
 from tests.factories import PASSWORD, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
