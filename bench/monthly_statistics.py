@@ -71,8 +71,9 @@ SELECT 'c' || i, 'bench', 'B' || i, CASE WHEN i %% 3 = 0 THEN 'sell' ELSE 'buy' 
 FROM generate_series(1, %(orders)s) i;
 
 -- Two executions per order, the order's fills a few minutes apart, spread over the months.
-INSERT INTO trading_execution (order_id, exec_id, qty, price, commission, fees, executed_at)
-SELECT 1 + (i - 1) / 2, 'E' || i, 100, 10 + (i %% 4900) / 10.0, 0, 0,
+INSERT INTO trading_execution (order_id, exec_id, report_key, qty, price, commission, fees,
+    executed_at)
+SELECT 1 + (i - 1) / 2, 'E' || i, 'bench:' || i, 100, 10 + (i %% 4900) / 10.0, 0, 0,
        %(end)s::timestamptz - interval '1 second'
            - ((%(orders)s - 1 - (i - 1) / 2)::float8 / %(orders)s)
              * (%(end)s::timestamptz - %(first)s::timestamptz)

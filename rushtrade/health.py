@@ -45,18 +45,47 @@ def check_broker() -> str | None:
     return None
 
 
+def check_routing() -> dict:
+    """The FIX sessions and the inbox: "degraded" (not "down": pages and the API still
+    work, orders wait) when a gateway is not running or logged off, the inbox lags,
+    messages are parked or order messages go unanswered."""
+    from trading.routing.status import routing_status
+
+    try:
+        status = routing_status()
+    except Exception as exc:  # the database check reports the cause
+        return {"status": "unknown", "error": type(exc).__name__}
+    if status.problems:
+        log.warning("healthz: routing degraded: %s", "; ".join(status.problems))
+    return {
+        "status": status.status,
+        "sessions": {
+            s.session: "logged_on" if s.logged_on else "logged_off" for s in status.sessions
+        },
+        "inbox_lag_seconds": round(status.inbox_lag_seconds, 1),
+        "parked": status.parked,
+        "unanswered": status.unanswered,
+    }
+
+
 @never_cache
 @require_GET
 def healthz(request):
     started = time.monotonic()
     problems = {"database": check_database(), "broker": check_broker()}
+    checks = {
+        name: {"status": "down", "error": err} if err else {"status": "ok"}
+        for name, err in problems.items()
+    }
+    if not problems["database"]:
+        checks["routing"] = check_routing()
+    down = any(problems.values())
+    degraded = checks.get("routing", {}).get("status") == "degraded"
     body = {
-        "status": "ok" if not any(problems.values()) else "down",
-        "checks": {
-            name: {"status": "down", "error": err} if err else {"status": "ok"}
-            for name, err in problems.items()
-        },
+        "status": "down" if down else "degraded" if degraded else "ok",
+        "checks": checks,
         "broker_transport": settings.CELERY_BROKER_URL.split(":", 1)[0],
         "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
     }
-    return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+    # Degraded routing still serves pages and the API: only "down" takes the web out.
+    return JsonResponse(body, status=503 if down else 200)

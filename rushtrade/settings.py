@@ -342,3 +342,16 @@ FIX_HEARTBEAT_INTERVAL = env.int("FIX_HEARTBEAT_INTERVAL", default=30)
 FIX_RECONNECT_INTERVAL = env.int("FIX_RECONNECT_INTERVAL", default=5)
 FIX_STORE_DIR = Path(env.str("FIX_STORE_DIR", default=str(VAR_DIR / "fix" / "store")))
 FIX_LOG_DIR = Path(env.str("FIX_LOG_DIR", default=str(VAR_DIR / "fix" / "log")))
+# This gateway's share of the accounts ("k/n": accounts whose id % n == k), so that two
+# gateways on two FIX sessions (each its own FIX_SENDER_COMP_ID) split the order flow.
+FIX_PARTITION = env.str("FIX_PARTITION", default="0/1")
+# Seconds an order message may wait for the engine's answer before the gateway asks
+# about it (OrderStatusRequest, 35=H), and before it is reported as unanswered (a WARNING,
+# the admin Routing page, /healthz "degraded").
+FIX_STATUS_REQUEST_AFTER = env.int("FIX_STATUS_REQUEST_AFTER", default=30)
+FIX_UNANSWERED_AFTER = env.int("FIX_UNANSWERED_AFTER", default=120)
+# Seconds a gateway keeps outbox rows it took to send before another may take them
+# (a gateway that died while sending); they then go with PossResend=Y.
+FIX_CLAIM_SECONDS = env.int("FIX_CLAIM_SECONDS", default=30)
+# Received messages waiting longer than this to be applied make /healthz "degraded".
+FIX_INBOX_LAG_DEGRADED = env.int("FIX_INBOX_LAG_DEGRADED", default=10)

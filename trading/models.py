@@ -3,3 +3,4 @@
 from trading.market.models import *  # noqa: F403
 from trading.orders.models import *  # noqa: F403
 from trading.reporting.models import *  # noqa: F403
+from trading.routing.models import *  # noqa: F403

@@ -348,6 +348,16 @@ def adjust_hold(account: Account, reference: str, amount: Decimal) -> None:
         active.exclude(amount=amount).update(amount=amount)
 
 
+def reinstate_hold(account: Account, reference: str, amount: Decimal) -> None:
+    """Hold `amount` again for a reference whose hold was released (an order a busted
+    trade reopened); the caller holds the account lock."""
+    updated = Hold.objects.filter(account=account, reference=reference).update(
+        amount=amount, released_at=None
+    )
+    if not updated:
+        place_hold(account, amount, Hold.Reason.ORDER, reference)
+
+
 def release_hold(hold: Hold) -> bool:
     """Release a hold once; True if this call released it."""
     return bool(

@@ -22,7 +22,33 @@ def test_healthz_ok(client):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "ok"
-    assert body["checks"] == {"database": {"status": "ok"}, "broker": {"status": "ok"}}
+    assert body["checks"]["database"] == {"status": "ok"}
+    assert body["checks"]["broker"] == {"status": "ok"}
+    assert body["checks"]["routing"] == {
+        "status": "ok",
+        "sessions": {},
+        "inbox_lag_seconds": 0.0,
+        "parked": 0,
+        "unanswered": 0,
+    }
+
+
+def test_healthz_says_routing_is_degraded_when_a_gateway_stopped(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trading.routing.models import RoutingSession
+
+    RoutingSession.objects.create(
+        session="RUSHTRADE->ROUTER", logged_on=True, heartbeat_at=timezone.now()
+    )
+    assert client.get("/healthz").json()["checks"]["routing"]["status"] == "ok"
+    RoutingSession.objects.update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    response = client.get("/healthz")
+    assert response.status_code == 200  # pages and the API still work: orders wait
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["routing"]["sessions"] == {"RUSHTRADE->ROUTER": "logged_on"}
 
 
 def test_healthz_reports_a_stopped_broker(client, broker):

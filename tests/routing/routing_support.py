@@ -72,12 +72,17 @@ class Pair:
             target=gateway.serve, args=(self.gateway_stop, self.gateway_app), daemon=True
         )
         self.gateway_thread.start()
+        self.applier_thread = threading.Thread(
+            target=gateway.apply_inbox, args=(self.gateway_stop, self.gateway_app), daemon=True
+        )
+        self.applier_thread.start()
         if wait:
             assert self.gateway_app.logged_on.wait(15), "gateway did not log on"
 
     def stop_gateway(self):
         self.gateway_stop.set()
         self.gateway_thread.join(15)
+        self.applier_thread.join(15)
         self.gateway.close()
         self.gateway_app.db.close()
         self.gateway = None

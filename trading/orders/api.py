@@ -57,6 +57,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "stop_price",
             "status",
             "reject_reason",
+            "notice",
             "created_at",
             "updated_at",
             "submitted_at",

@@ -1,18 +1,35 @@
-"""Applying the routing engine's answers: ExecutionReport (35=8) and OrderCancelReject
-(35=9). Each report is applied exactly once (its ExecID is inserted into
-ExecutionReportLog in the same transaction as its effects), in any order the standard
-allows: a fill may come with no acknowledgement before it.
+"""Applying the routing engine's answers: ExecutionReport (35=8), OrderCancelReject
+(35=9), and the rejects of an order message (session Reject 35=3, BusinessMessageReject
+35=j).
 
-A fill posts the trade to the cash ledger (settling T+1), updates the position, and
-shrinks the order's hold to what the rest of the order still needs; an order that is
-done (filled, canceled, rejected, expired, replaced) releases its hold.
+Each answer is applied exactly once: its identity is inserted into ExecutionReportLog in
+the same transaction as its effects. A report's identity is what stays unique across
+engine restarts (FIX 4.2 asks ExecIDs to be unique only within a day and session, and
+many engines number them per process): the session, the order, ExecTransType and ExecID.
+A true redelivery (PossDupFlag=Y, or the same identity with the same content) is a
+no-op; the same identity with other content is a new report (logged as a warning).
+
+Reports are applied in any order the standard allows: a fill with no acknowledgement
+before it, partial fills whose CumQty goes down, a DAY expiry or an unsolicited cancel,
+a trade busted (ExecTransType 1) or corrected (2), a status report (3).
+
+A fill posts the trade to the cash ledger (settling T+1 from its trade date), updates
+the position, and shrinks the order's hold to what the rest of the order still needs; an
+order that is done (filled, canceled, rejected, expired, replaced) releases its hold.
+
+What cannot be applied (an unknown ClOrdID, a fill past the order's quantity, a bust of
+an unknown fill, a status report showing fills never received) raises `Unapplicable`:
+the inbox parks it with the reason for staff, and nothing of it is written.
 """
 
+import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -30,7 +47,10 @@ from trading.orders.models import (
     Position,
 )
 
+log = logging.getLogger(__name__)
+
 CENT = Decimal("0.01")
+PRICE_PLACES = Decimal("0.0001")
 DONE = {
     OrderStatus.FILLED,
     OrderStatus.CANCELED,
@@ -54,6 +74,17 @@ ORD_STATUS = {
     "E": OrderStatus.PENDING_REPLACE,
 }
 
+# ExecTransType (20)
+NEW, CANCEL, CORRECT, STATUS = "0", "1", "2", "3"
+
+
+class Unapplicable(Exception):
+    """An answer of the engine that cannot be applied; the reason says why (for staff)."""
+
+
+def default_session() -> str:
+    return f"{settings.FIX_SENDER_COMP_ID}->{settings.FIX_TARGET_COMP_ID}"
+
 
 @dataclass(frozen=True)
 class ExecutionReport:
@@ -64,24 +95,53 @@ class ExecutionReport:
     exec_type: str  # 150
     ord_status: str  # 39
     orig_cl_ord_id: str = ""
-    order_id: str = ""
+    order_id: str = ""  # 37, the engine's
     last_qty: int = 0  # 32 LastShares
     last_px: Decimal = Decimal("0")  # 31
     cum_qty: int = 0  # 14
     leaves_qty: int = 0  # 151
     avg_px: Decimal = Decimal("0")  # 6
     text: str = ""  # 58
-    transact_time: datetime | None = None  # 60
+    transact_time: datetime | None = None  # 60; absent: when it was received
+    exec_trans_type: str = NEW  # 20
+    exec_ref_id: str = ""  # 19, the fill a bust or correction refers to
+    session: str = ""  # our side's Sender->Target; "" = the configured one
+    poss_dup: bool = False  # 43
+    received_at: datetime | None = None
     extra: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         data = asdict(self)
         return {k: str(v) if isinstance(v, Decimal | datetime) else v for k, v in data.items()}
 
+    @property
+    def content(self) -> str:
+        """What a redelivery repeats exactly (to tell it from a reused ExecID)."""
+        parts = (
+            self.exec_type,
+            self.ord_status,
+            self.last_qty,
+            self.last_px,
+            self.cum_qty,
+            self.leaves_qty,
+            self.exec_ref_id,
+        )
+        return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def report_key(report: ExecutionReport, order: Order) -> str:
+    session = report.session or default_session()
+    return f"8:{session}:{order.pk}:{report.exec_trans_type}:{report.exec_id}"
+
+
+def ledger_key(key: str) -> str:
+    """The ledger's idempotency key of a fill (the report key can be long)."""
+    return "exec:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
 
 def _log(key: str, cl_ord_id: str, exec_type: str, order, payload) -> bool:
-    """Record the report; False if it was applied before. One statement (no savepoint):
-    the unique report key decides, also against a concurrent delivery."""
+    """Record the answer; False if it was applied before. One statement (no savepoint):
+    the unique key decides, also against a concurrent delivery."""
     table = ExecutionReportLog._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -90,8 +150,8 @@ def _log(key: str, cl_ord_id: str, exec_type: str, order, payload) -> bool:
             "ON CONFLICT (report_key) DO NOTHING RETURNING id",
             [
                 key,
-                cl_ord_id,
-                exec_type,
+                cl_ord_id[:40],
+                exec_type[:20],
                 order.pk if order else None,
                 json.dumps(payload),
                 timezone.now(),
@@ -100,12 +160,43 @@ def _log(key: str, cl_ord_id: str, exec_type: str, order, payload) -> bool:
         return cursor.fetchone() is not None
 
 
+def _log_report(report: ExecutionReport, order: Order) -> str | None:
+    """Log the report under its identity; the key it was logged under, or None for a
+    redelivery. The same identity with other content is a different report (an engine
+    that reused an ExecID for the same order): logged under a key of its content."""
+    key = report_key(report, order)
+    payload = report.as_json() | {"content": report.content}
+    if _log(key, report.cl_ord_id, report.exec_type, order, payload):
+        return key
+    if report.poss_dup:
+        return None
+    first = ExecutionReportLog.objects.filter(report_key=key).values_list("payload", flat=True)
+    if first and first[0].get("content") in (None, report.content):
+        return None
+    variant = f"{key}:{report.content}"
+    if not _log(variant, report.cl_ord_id, report.exec_type, order, payload):
+        return None
+    log.warning(
+        "ExecID %s reused for order %s (ClOrdID %s) with other content: applied as a new report",
+        report.exec_id,
+        order.pk,
+        report.cl_ord_id,
+    )
+    return variant
+
+
 def _order_for(cl_ord_id: str) -> Order | None:
     order = Order.objects.filter(cl_ord_id=cl_ord_id).first()
     if order is None:  # a cancel request's ClOrdID names the outbox row, not the order
         message = OutboxMessage.objects.filter(cl_ord_id=cl_ord_id).select_related("order").first()
         order = message.order if message else None
     return order
+
+
+def _answered(*cl_ord_ids: str) -> None:
+    OutboxMessage.objects.filter(
+        cl_ord_id__in=[c for c in cl_ord_ids if c], answered_at__isnull=True
+    ).update(answered_at=timezone.now())
 
 
 def _lock(order: Order, account: bool = True) -> Order:
@@ -129,15 +220,7 @@ def _remaining_hold(order: Order) -> Decimal:
     return (order.held_amount * leaves / order.qty).quantize(CENT, ROUND_HALF_UP)
 
 
-def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
-    qty, price = report.last_qty, report.last_px
-    executed_at = report.transact_time or timezone.now()
-    charges = fees.charges(
-        order.side, qty, price, order_qty=order.qty, first_fill=order.filled_qty == 0
-    )
-    principal = (price * qty).quantize(CENT, ROUND_HALF_UP)
-    trade_date = timezone.localtime(executed_at).date()
-    settles = settlement_date(trade_date)
+def _ledger_lines(order: Order, qty: int, price: Decimal, charges, settles):
     account = order.account
     cash, clearing, commission_revenue, regulatory = ledger.ledger_accounts(
         account,
@@ -145,6 +228,7 @@ def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
         LedgerAccountKind.COMMISSION_REVENUE,
         LedgerAccountKind.REGULATORY_FEES,
     )
+    principal = (price * qty).quantize(CENT, ROUND_HALF_UP)
     symbol = order.security.symbol
     if order.side == OrderSide.BUY:
         customer = -(principal + charges.commission)
@@ -158,32 +242,23 @@ def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
             lines.append(ledger.Line(regulatory, charges.fees, settles))
     if charges.commission:
         lines.append(ledger.Line(commission_revenue, charges.commission, settles))
-    entry = ledger.post_journal_entry(
-        JournalEntryKind.BUY if order.side == OrderSide.BUY else JournalEntryKind.SELL,
-        words,
-        lines,
-        account=account,
-        idempotency_key=f"exec:{report.exec_id}",
-        effective_on=trade_date,
-    )
-    execution = Execution.objects.create(
-        order=order,
-        exec_id=report.exec_id,
-        qty=qty,
-        price=price,
-        commission=charges.commission,
-        fees=charges.fees,
-        executed_at=executed_at,
-        journal_entry=entry,
-    )
+    return words, lines
 
+
+def _move_position(order: Order, qty: int, price: Decimal) -> None:
+    """The position after a fill of `qty` at `price`, or after a busted fill is undone
+    (`qty` < 0). A buy moves the average cost; a sell books realized P&L against it."""
     position, _ = Position.objects.select_for_update().get_or_create(
-        account=account, security=order.security
+        account=order.account, security=order.security
     )
     if order.side == OrderSide.BUY:
         total = position.qty + qty
-        position.avg_cost = ((position.avg_cost * position.qty + price * qty) / total).quantize(
-            Decimal("0.0001"), ROUND_HALF_UP
+        position.avg_cost = (
+            ((position.avg_cost * position.qty + price * qty) / total).quantize(
+                PRICE_PLACES, ROUND_HALF_UP
+            )
+            if total
+            else Decimal("0")
         )
         position.qty = total
     else:
@@ -193,58 +268,183 @@ def _apply_fill(order: Order, report: ExecutionReport) -> Execution:
             position.avg_cost = Decimal("0")
     position.save()
 
+
+def _apply_fill(order: Order, report: ExecutionReport, key: str) -> Execution:
+    qty, price = report.last_qty, report.last_px
+    if order.filled_qty + qty > order.qty:
+        raise Unapplicable(
+            f"a fill of {qty} would take order {order.pk} (ClOrdID {order.cl_ord_id}) past its "
+            f"quantity: {order.filled_qty} of {order.qty} filled"
+        )
+    if price <= 0:
+        raise Unapplicable(f"a fill of {qty} at price {price}: not a price")
+    executed_at = report.transact_time or report.received_at or timezone.now()
+    charges = fees.charges(
+        order.side, qty, price, order_qty=order.qty, first_fill=order.filled_qty == 0
+    )
+    trade_date = timezone.localtime(executed_at).date()
+    words, lines = _ledger_lines(order, qty, price, charges, settlement_date(trade_date))
+    entry = ledger.post_journal_entry(
+        JournalEntryKind.BUY if order.side == OrderSide.BUY else JournalEntryKind.SELL,
+        words,
+        lines,
+        account=order.account,
+        idempotency_key=ledger_key(key),
+        effective_on=trade_date,
+    )
+    execution = Execution.objects.create(
+        order=order,
+        exec_id=report.exec_id,
+        report_key=key,
+        qty=qty,
+        price=price,
+        commission=charges.commission,
+        fees=charges.fees,
+        executed_at=executed_at,
+        journal_entry=entry,
+    )
+    _move_position(order, qty, price)
     previous = order.filled_qty
     order.filled_qty = previous + qty
     order.filled_avg_price = (
         ((order.filled_avg_price or Decimal("0")) * previous + price * qty) / order.filled_qty
-    ).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    ).quantize(PRICE_PLACES, ROUND_HALF_UP)
     if order.filled_qty >= order.qty:
         order.filled_at = executed_at
     return execution
 
 
-@transaction.atomic
-def apply_execution_report(report: ExecutionReport) -> Order | None:
-    """Apply one ExecutionReport once; returns the order (None if unknown)."""
+def _chain(order: Order) -> list[int]:
+    """The order and the orders it replaced (their fills count as its own)."""
+    ids, current = [order.pk], order
+    while current.replaces_id:
+        ids.append(current.replaces_id)
+        current = Order.objects.only("id", "replaces_id").get(pk=current.replaces_id)
+    return ids
+
+
+def _bust(order: Order, report: ExecutionReport) -> Execution:
+    """Undo the fill the report's ExecRefID names: a reversing ledger entry, the position
+    and the order's filled quantity back, a notice to the customer."""
+    busted = (
+        Execution.objects.select_for_update(of=("self",))
+        .filter(
+            order_id__in=_chain(order), exec_id=report.exec_ref_id or "-", busted_at__isnull=True
+        )
+        .select_related("journal_entry")
+        .order_by("-id")
+        .first()
+    )
+    if busted is None:
+        raise Unapplicable(
+            f"ExecTransType {report.exec_trans_type} refers to ExecRefID {report.exec_ref_id!r}, "
+            f"which is no fill of order {order.pk} (ClOrdID {order.cl_ord_id})"
+        )
+    what = "corrected" if report.exec_trans_type == CORRECT else "canceled (busted)"
+    ledger.reverse_entry(
+        busted.journal_entry, None, f"Trade {what} by the market: ExecID {busted.exec_id}"
+    )
+    busted.busted_at = timezone.now()
+    busted.save(update_fields=["busted_at"])
+    _move_position(order, -busted.qty, busted.price)
+    order.filled_qty -= busted.qty
+    remaining = Execution.objects.filter(order_id__in=_chain(order), busted_at__isnull=True)
+    total = sum(e.qty * e.price for e in remaining)
+    order.filled_avg_price = (
+        (total / order.filled_qty).quantize(PRICE_PLACES, ROUND_HALF_UP)
+        if order.filled_qty
+        else None
+    )
+    order.filled_at = None if order.filled_qty < order.qty else order.filled_at
+    order.notice = (
+        f"The trade of {busted.qty} shares at ${busted.price:.2f} was {what} by the market"
+        + (f": {report.text}" if report.text else ".")
+    )[:300]
+    log.warning(
+        "Fill %s of order %s (ClOrdID %s) %s by the routing engine",
+        busted.exec_id,
+        order.pk,
+        order.cl_ord_id,
+        what,
+    )
+    return busted
+
+
+@dataclass
+class Applied:
+    order: Order | None
+    duplicate: bool = False
+
+
+def apply_report(report: ExecutionReport) -> Applied:
+    """Apply one ExecutionReport once (in the caller's transaction)."""
     order = _order_for(report.cl_ord_id)
-    if not _log(f"8:{report.exec_id}", report.cl_ord_id, report.exec_type, order, report.as_json()):
-        return order  # a resend: already applied
+    if order is None and report.orig_cl_ord_id:
+        order = _order_for(report.orig_cl_ord_id)
     if order is None:
-        return None
-    is_fill = report.last_qty > 0 and report.exec_type != "5"
-    if not is_fill and report.exec_type == "0" and report.ord_status == "0":
-        return _acknowledge(order)
+        raise Unapplicable(f"ExecutionReport for unknown ClOrdID {report.cl_ord_id!r}")
+    key = _log_report(report, order)
+    if key is None:
+        return Applied(order, duplicate=True)
+    _answered(report.cl_ord_id, report.orig_cl_ord_id)
+    is_fill = report.last_qty > 0 and report.exec_type not in ("5", "D")
+    trans = report.exec_trans_type
+    if trans == NEW and not is_fill and report.exec_type == "0" and report.ord_status == "0":
+        return Applied(_acknowledge(order, report))
     order = _lock(order)
     replaced = None
     if report.exec_type == "5" and report.orig_cl_ord_id:  # replaced: old -> new
         replaced = Order.objects.filter(cl_ord_id=report.orig_cl_ord_id).first()
-        if replaced is not None:
-            replaced = _lock(replaced)
+        if replaced is not None and replaced.pk != order.pk:
+            replaced = _lock(replaced, account=False)
             replaced.status = OrderStatus.REPLACED
             replaced.save(update_fields=["status", "updated_at"])
             ledger.adjust_hold(replaced.account, f"order:{replaced.pk}", Decimal("0"))
             order.filled_qty = replaced.filled_qty
             order.filled_avg_price = replaced.filled_avg_price
 
-    # A fill is any report carrying LastShares (ExecType 1 or 2 in FIX 4.2), but never more
-    # than the order's quantity.
-    if is_fill and order.filled_qty + report.last_qty <= order.qty:
-        _apply_fill(order, report)
+    reopen = False
+    if trans in (CANCEL, CORRECT):
+        _bust(order, report)
+        reopen = True
+        if trans == CORRECT and is_fill:
+            _apply_fill(order, report, key)
+    elif trans == STATUS:
+        if report.cum_qty > order.filled_qty:
+            raise Unapplicable(
+                f"status report of order {order.pk} (ClOrdID {order.cl_ord_id}) shows "
+                f"{report.cum_qty} filled, but fills of only {order.filled_qty} were received"
+            )
+    elif is_fill:
+        _apply_fill(order, report, key)
 
     new_status = ORD_STATUS.get(report.ord_status, order.status)
     if report.exec_type == "5":
         new_status = OrderStatus.PARTIALLY_FILLED if order.filled_qty else OrderStatus.NEW
-    order.status = _next_status(order, new_status)
-    if order.status == OrderStatus.REJECTED:
-        order.reject_reason = report.text[:300]
-    if order.status == OrderStatus.CANCELED:
+    if trans == STATUS and report.ord_status == "8" and order.filled_qty:
+        new_status = order.status  # "unknown order" for an order that has fills: keep it
+    previous = order.status
+    order.status = _next_status(order, new_status, reopen=reopen)
+    if order.status == OrderStatus.REJECTED and previous != OrderStatus.REJECTED:
+        order.reject_reason = (report.text or "Rejected by the routing engine")[:300]
+        log.warning(
+            "Order %s (ClOrdID %s) rejected by the routing engine: %s",
+            order.pk,
+            order.cl_ord_id,
+            order.reject_reason,
+        )
+    if order.status == OrderStatus.CANCELED and order.canceled_at is None:
         order.canceled_at = timezone.now()
     if order.submitted_at is None:
         order.submitted_at = timezone.now()
+    if report.order_id and report.order_id != "NONE" and not order.engine_order_id:
+        order.engine_order_id = report.order_id[:64]
     order.save(
         update_fields=[
             "status",
             "reject_reason",
+            "notice",
+            "engine_order_id",
             "canceled_at",
             "submitted_at",
             "filled_qty",
@@ -253,74 +453,207 @@ def apply_execution_report(report: ExecutionReport) -> Order | None:
             "updated_at",
         ]
     )
-    ledger.adjust_hold(order.account, f"order:{order.pk}", _remaining_hold(order))
-    return order
+    _set_hold(order, reopened=reopen)
+    return Applied(order)
 
 
-def _acknowledge(order: Order) -> Order:
+def apply_execution_report(report: ExecutionReport) -> Order | None:
+    """Apply one ExecutionReport once, in a transaction of its own; returns the order."""
+    with transaction.atomic():
+        return apply_report(report).order
+
+
+def _set_hold(order: Order, reopened: bool = False) -> None:
+    amount = _remaining_hold(order)
+    reference = f"order:{order.pk}"
+    if reopened and amount > 0:
+        ledger.reinstate_hold(order.account, reference, amount)
+    else:
+        ledger.adjust_hold(order.account, reference, amount)
+
+
+def _acknowledge(order: Order, report: ExecutionReport) -> Order:
     """ExecType New (150=0, 39=0): the engine has the order. Nothing is filled or
     released, so neither the account nor the hold is touched: only the order's row."""
     order = _lock(order, account=False)
     status = _next_status(order, OrderStatus.NEW)
-    if status != order.status or order.submitted_at is None:
+    engine_id = report.order_id if report.order_id not in ("", "NONE") else ""
+    if (
+        status != order.status
+        or order.submitted_at is None
+        or (engine_id and not order.engine_order_id)
+    ):
         order.status = status
         order.submitted_at = order.submitted_at or timezone.now()
-        order.save(update_fields=["status", "submitted_at", "updated_at"])
+        order.engine_order_id = order.engine_order_id or engine_id[:64]
+        order.save(update_fields=["status", "submitted_at", "engine_order_id", "updated_at"])
     return order
 
 
-def _next_status(order: Order, reported: str) -> str:
-    """Never leave a final state; while a cancel or replace is pending, a partial fill
-    keeps it pending (the engine's answer to the request decides)."""
-    if order.status in DONE:
+def _next_status(order: Order, reported: str, reopen: bool = False) -> str:
+    """Never leave a final state (unless a bust reopens the order); "filled" only once
+    every share is (fills may arrive after the report that says filled); while a cancel
+    or replace is pending, a partial fill keeps it pending (the engine's answer to the
+    request decides)."""
+    if order.status in DONE and not (reopen and order.status == OrderStatus.FILLED):
         return order.status
     if order.filled_qty >= order.qty:
         return OrderStatus.FILLED
+    if reported == OrderStatus.FILLED:
+        reported = OrderStatus.PARTIALLY_FILLED if order.filled_qty else OrderStatus.NEW
     if order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE) and reported in (
         OrderStatus.NEW,
         OrderStatus.PARTIALLY_FILLED,
         OrderStatus.PENDING_NEW,
     ):
         return order.status
-    if reported == OrderStatus.NEW and order.filled_qty:
+    if reported in (OrderStatus.NEW, OrderStatus.PENDING_NEW) and order.filled_qty:
         return OrderStatus.PARTIALLY_FILLED
+    if reported == OrderStatus.PARTIALLY_FILLED and not order.filled_qty:
+        return OrderStatus.NEW
     return reported
 
 
-@transaction.atomic
-def apply_cancel_reject(
-    cl_ord_id: str, orig_cl_ord_id: str, text: str = "", response_to: str = "1"
-) -> Order | None:
-    """OrderCancelReject (35=9): the order stays as it was before the request; a
-    rejected replacement order is rejected and its hold released. `response_to` is
-    CxlRejResponseTo (434): 1 = cancel, 2 = cancel/replace."""
-    message = OutboxMessage.objects.filter(cl_ord_id=cl_ord_id).select_related("order").first()
-    order = Order.objects.filter(cl_ord_id=orig_cl_ord_id).first()
-    if not _log(
-        f"9:{cl_ord_id}",
-        cl_ord_id,
-        "cancel_reject",
-        order,
-        {"orig_cl_ord_id": orig_cl_ord_id, "text": text, "response_to": response_to},
-    ):
-        return order
-    if order is None:
-        return None
-    order = _lock(order)
-    if order.status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE):
+def _restore(order: Order, message: OutboxMessage | None) -> None:
+    """A cancel or replace the engine refused: the order goes back to what its fills say
+    (a partial fill may have come while the request was pending)."""
+    if order.status not in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE):
+        return
+    if order.filled_qty >= order.qty:
+        order.status = OrderStatus.FILLED
+    elif order.filled_qty:
+        order.status = OrderStatus.PARTIALLY_FILLED
+    else:
         previous = message.payload.get("previous_status") if message else None
-        if order.filled_qty >= order.qty:
-            order.status = OrderStatus.FILLED
-        else:
-            order.status = previous or (
-                OrderStatus.PARTIALLY_FILLED if order.filled_qty else OrderStatus.NEW
-            )
-        order.save(update_fields=["status", "updated_at"])
+        order.status = (
+            OrderStatus.PENDING_NEW if previous == OrderStatus.PENDING_NEW else OrderStatus.NEW
+        )
+    order.save(update_fields=["status", "updated_at"])
+
+
+def _refuse_request(message: OutboxMessage | None, order: Order, text: str) -> None:
+    """The engine refused a cancel or replace: the order as it was; a replacement order
+    that will never exist is rejected and its hold released."""
+    order = _lock(order)
+    _restore(order, message)
     if message and message.kind == OutboxMessage.Kind.REPLACE and message.order_id != order.pk:
-        replacement = _lock(message.order)
+        replacement = _lock(message.order, account=False)
         if replacement.status not in DONE:
             replacement.status = OrderStatus.REJECTED
             replacement.reject_reason = (text or "Replace rejected by the routing engine")[:300]
             replacement.save(update_fields=["status", "reject_reason", "updated_at"])
             ledger.adjust_hold(replacement.account, f"order:{replacement.pk}", Decimal("0"))
-    return order
+
+
+def apply_cancel_reject(
+    cl_ord_id: str,
+    orig_cl_ord_id: str,
+    text: str = "",
+    response_to: str = "1",
+    session: str = "",
+) -> Order | None:
+    """OrderCancelReject (35=9): the order stays as it was before the request; a
+    rejected replacement order is rejected and its hold released. `response_to` is
+    CxlRejResponseTo (434): 1 = cancel, 2 = cancel/replace."""
+    with transaction.atomic():
+        return apply_cancel_reject_in(cl_ord_id, orig_cl_ord_id, text, response_to, session).order
+
+
+def apply_cancel_reject_in(
+    cl_ord_id: str, orig_cl_ord_id: str, text: str, response_to: str, session: str
+) -> Applied:
+    message = OutboxMessage.objects.filter(cl_ord_id=cl_ord_id).select_related("order").first()
+    order = Order.objects.filter(cl_ord_id=orig_cl_ord_id).first()
+    if order is None and message is not None:
+        order = message.order if message.kind == OutboxMessage.Kind.CANCEL else None
+    if order is None:
+        raise Unapplicable(
+            f"OrderCancelReject for unknown orders (ClOrdID {cl_ord_id!r}, "
+            f"OrigClOrdID {orig_cl_ord_id!r})"
+        )
+    if not _log(
+        f"9:{session or default_session()}:{cl_ord_id}",
+        cl_ord_id,
+        "cancel_reject",
+        order,
+        {"orig_cl_ord_id": orig_cl_ord_id, "text": text, "response_to": response_to},
+    ):
+        return Applied(order, duplicate=True)
+    _answered(cl_ord_id)
+    _refuse_request(message, order, text)
+    log.warning(
+        "Cancel/replace %s of order %s (ClOrdID %s) refused by the routing engine: %s",
+        cl_ord_id,
+        order.pk,
+        order.cl_ord_id,
+        text or "no reason given",
+    )
+    return Applied(Order.objects.get(pk=order.pk))
+
+
+def apply_message_reject(
+    *,
+    kind: str,
+    session: str,
+    ref_seq_num: int | None,
+    ref_msg_type: str,
+    cl_ord_id: str,
+    text: str,
+) -> Applied:
+    """A session Reject (35=3) or BusinessMessageReject (35=j) of an order message:
+    a NewOrderSingle's order ends `rejected` (its hold released); a cancel or replace is
+    refused (the order as it was). The message is found by ClOrdID (35=j's
+    BusinessRejectRefID) or by the MsgSeqNum it went out with (RefSeqNum)."""
+    session = session or default_session()
+    message = None
+    if cl_ord_id:
+        message = OutboxMessage.objects.filter(cl_ord_id=cl_ord_id).first()
+    if message is None and ref_seq_num is not None:
+        message = (
+            OutboxMessage.objects.filter(session=session, sent_seq_num=ref_seq_num)
+            .order_by("-id")
+            .first()
+        )
+    if message is None:
+        raise Unapplicable(
+            f"35={kind} (RefSeqNum {ref_seq_num}, RefMsgType {ref_msg_type or '?'}, "
+            f"ref {cl_ord_id or '-'}) names no order message we sent: {text}"
+        )
+    order = message.order
+    if not _log(
+        f"{kind}:{session}:{message.pk}",
+        message.cl_ord_id,
+        f"reject_{kind}",
+        order,
+        {"ref_seq_num": ref_seq_num, "ref_msg_type": ref_msg_type, "text": text},
+    ):
+        return Applied(order, duplicate=True)
+    _answered(message.cl_ord_id)
+    reason = f"Rejected by the routing engine: {text or 'no reason given'}"[:300]
+    if message.kind == OutboxMessage.Kind.NEW_ORDER:
+        order = _lock(order)
+        if order.status not in DONE and not order.filled_qty:
+            order.status = OrderStatus.REJECTED
+            order.reject_reason = reason
+            order.save(update_fields=["status", "reject_reason", "updated_at"])
+            ledger.adjust_hold(order.account, f"order:{order.pk}", Decimal("0"))
+        log.warning(
+            "Order %s (ClOrdID %s) rejected by the routing engine (35=%s): %s",
+            order.pk,
+            order.cl_ord_id,
+            kind,
+            text,
+        )
+        return Applied(order)
+    original = Order.objects.filter(cl_ord_id=message.payload.get("orig_cl_ord_id", "")).first()
+    target = original or order
+    _refuse_request(message, target, reason)
+    log.warning(
+        "%s %s of order %s rejected by the routing engine (35=%s): %s",
+        message.get_kind_display(),
+        message.cl_ord_id,
+        target.pk,
+        kind,
+        text,
+    )
+    return Applied(Order.objects.get(pk=target.pk))

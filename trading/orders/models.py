@@ -83,6 +83,15 @@ class Order(models.Model):
         max_digits=12, decimal_places=2, default=Decimal("0")
     )
     reject_reason = models.CharField(max_length=300, blank=True)
+    notice = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the routing engine changed after the fact (a trade busted or "
+        "corrected), shown to the customer",
+    )
+    engine_order_id = models.CharField(
+        max_length=64, blank=True, help_text="The routing engine's OrderID (37)"
+    )
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
@@ -115,10 +124,13 @@ class Order(models.Model):
 
 
 class Execution(models.Model):
-    """A fill reported by the routing engine, applied once (keyed by ExecID)."""
+    """A fill reported by the routing engine, applied once: keyed by the report's identity
+    (session, order, ExecTransType and ExecID; an ExecID alone repeats across engine
+    restarts). A busted fill stays, marked, with its reversing ledger entry."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="executions")
-    exec_id = models.CharField(max_length=64, unique=True)
+    exec_id = models.CharField(max_length=64, help_text="The engine's ExecID (17)")
+    report_key = models.CharField(max_length=200, unique=True)
     qty = models.PositiveIntegerField()
     price = models.DecimalField(**PRICE)
     commission = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -126,6 +138,9 @@ class Execution(models.Model):
     executed_at = models.DateTimeField()
     journal_entry = models.OneToOneField(
         JournalEntry, null=True, on_delete=models.PROTECT, related_name="execution"
+    )
+    busted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Canceled or corrected by the engine (ExecTransType 1/2)"
     )
 
     class Meta:
@@ -172,13 +187,39 @@ class OutboxMessage(models.Model):
         "out before a crash, so it is resent with PossResend=Y",
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    session = models.CharField(
+        max_length=80, blank=True, help_text="The FIX session it went out on (Sender->Target)"
+    )
+    sent_seq_num = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Its MsgSeqNum (34): a session Reject names it"
+    )
+    claimed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A gateway is sending it: no other takes it before this time",
+    )
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the engine first answered it"
+    )
+    status_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last OrderStatusRequest (35=H) about it"
+    )
+    unanswered_reported_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was reported as unanswered (log, admin)"
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(
                 fields=["id"], name="outbox_unsent", condition=models.Q(sent_at__isnull=True)
-            )
+            ),
+            models.Index(
+                fields=["sent_at"],
+                name="outbox_unanswered",
+                condition=models.Q(sent_at__isnull=False, answered_at__isnull=True),
+            ),
+            models.Index(fields=["session", "sent_seq_num"], name="outbox_session_seq"),
         ]
 
     def __str__(self) -> str:
@@ -186,11 +227,13 @@ class OutboxMessage(models.Model):
 
 
 class ExecutionReportLog(models.Model):
-    """Every ExecutionReport (35=8) and OrderCancelReject (35=9) received, keyed by its
-    ExecID (or a key for cancel rejects): inserting it first is what makes applying a
-    report happen exactly once, whatever the engine resends."""
+    """Every answer of the engine applied: ExecutionReport (35=8), OrderCancelReject
+    (35=9), session Reject (35=3) and BusinessMessageReject (35=j) of an order message,
+    keyed by its identity (for a report: session, order, ExecTransType, ExecID).
+    Inserting it first is what makes applying an answer happen exactly once, whatever
+    the engine resends."""
 
-    report_key = models.CharField(max_length=80, unique=True)
+    report_key = models.CharField(max_length=200, unique=True)
     cl_ord_id = models.CharField(max_length=40, db_index=True)
     exec_type = models.CharField(max_length=20)
     order = models.ForeignKey(Order, null=True, on_delete=models.PROTECT, related_name="reports")

@@ -85,6 +85,7 @@ class Tag(enum.IntEnum):
     CL_ORD_ID = 11
     CUM_QTY = 14
     EXEC_ID = 17
+    EXEC_REF_ID = 19
     EXEC_TRANS_TYPE = 20
     HANDL_INST = 21
     LAST_PX = 31
@@ -97,9 +98,17 @@ class Tag(enum.IntEnum):
     ORD_TYPE = 40
     ORIG_CL_ORD_ID = 41
     POSS_DUP_FLAG = 43
+    REF_SEQ_NUM = 45
+    SENDER_COMP_ID = 49
+    TARGET_COMP_ID = 56
     POSS_RESEND = 97
     CXL_REJ_REASON = 102
     CXL_REJ_RESPONSE_TO = 434
+    REF_TAG_ID = 371
+    REF_MSG_TYPE = 372
+    SESSION_REJECT_REASON = 373
+    BUSINESS_REJECT_REF_ID = 379
+    BUSINESS_REJECT_REASON = 380
     PRICE = 44
     SIDE = 54
     SYMBOL = 55
@@ -112,8 +121,11 @@ class Tag(enum.IntEnum):
 
 
 class MsgType(enum.StrEnum):
+    REJECT = "3"
     EXECUTION_REPORT = "8"
     ORDER_CANCEL_REJECT = "9"
+    BUSINESS_MESSAGE_REJECT = "j"
+    ORDER_STATUS_REQUEST = "H"
     NEW_ORDER_SINGLE = "D"
     ORDER_CANCEL_REQUEST = "F"
     ORDER_CANCEL_REPLACE_REQUEST = "G"
@@ -150,6 +162,7 @@ def session_config(
     heartbeat_interval: int = 30,
     reconnect_interval: int = 5,
     data_dictionary: str | Path | None = None,
+    validate_incoming: bool = True,
     start_time: dt.time | None = None,
     end_time: dt.time | None = None,
     allowed_remote_addresses: Iterable[str] = (),
@@ -160,7 +173,10 @@ def session_config(
     `port` on every interface (QuickFIX 1.16 has no bind address: restrict who may log on
     with `allowed_remote_addresses`). Sequence numbers and sent messages persist in
     `store_path` (FileStore) and survive restarts: ResetOnLogon/Logout/Disconnect=N,
-    PersistMessages=Y. With `start_time`/`end_time` (UTC) the session has a daily window
+    PersistMessages=Y. `validate_incoming=False` delivers every message to the application
+    as it came (no data dictionary check, no latency check): a receiver that stores what
+    it gets and judges it itself loses nothing to a field QuickFIX dislikes.
+    With `start_time`/`end_time` (UTC) the session has a daily window
     and QuickFIX resets the sequence numbers when a new window begins; without them it is
     a non-stop session whose numbers only ever go up.
     """
@@ -176,7 +192,7 @@ def session_config(
         "HeartBtInt": str(int(heartbeat_interval)),
         "FileStorePath": str(store_path),
         "FileLogPath": str(log_path),
-        "UseDataDictionary": "Y",
+        "UseDataDictionary": "Y" if validate_incoming else "N",
         "DataDictionary": str(data_dictionary or data_dictionary_path()),
         "ResetOnLogon": "N",
         "ResetOnLogout": "N",
@@ -184,6 +200,8 @@ def session_config(
         "PersistMessages": "Y",
         "SocketNodelay": "Y",
     }
+    if not validate_incoming:
+        config |= {"CheckLatency": "N", "ValidateUserDefinedFields": "N"}
     if start_time is None:
         config["NonStopSession"] = "Y"
     else:
@@ -637,6 +655,19 @@ def order_cancel_reject(
     return message
 
 
+def order_status_request(
+    *, cl_ord_id: str, symbol: str, side: str, order_id: str | None = None
+) -> qf.Message:
+    """OrderStatusRequest (35=H): "what is the state of this order?" (the answer is an
+    ExecutionReport with ExecTransType 3)."""
+    message = _message(MsgType.ORDER_STATUS_REQUEST)
+    _set(message, Tag.ORDER_ID, order_id or "NONE")
+    _set(message, Tag.CL_ORD_ID, cl_ord_id)
+    _set(message, Tag.SYMBOL, symbol)
+    _set(message, Tag.SIDE, _code(SIDES, side, "side"))
+    return message
+
+
 def mark_poss_resend(message: qf.Message) -> None:
     """PossResend (97=Y): this application message may have been sent before (the
     gateway could not record that it was); the receiver checks its ClOrdID."""
@@ -753,6 +784,53 @@ def read_cancel_reject(message: qf.Message) -> CancelReject:
         text=_get(message, Tag.TEXT),
         poss_dup=_poss_dup(message),
     )
+
+
+# --- raw messages (the gateway's inbox) ---------------------------------------------------
+
+SOH = "\x01"
+
+
+def raw_text(message: qf.Message) -> str:
+    """The message as it goes on the wire (fields separated by SOH)."""
+    return message.toString()
+
+
+def parse_fields(raw: str) -> dict[int, str]:
+    """The fields of a flat FIX message (no repeating groups read), first occurrence of a
+    tag wins. Raises ValueError on a field that is not `tag=value`."""
+    fields: dict[int, str] = {}
+    for part in raw.split(SOH):
+        if not part:
+            continue
+        tag, sep, value = part.partition("=")
+        if not sep or not tag.isdigit():
+            raise ValueError(f"not a FIX field: {part[:40]!r}")
+        fields.setdefault(int(tag), value)
+    return fields
+
+
+def field(fields: Mapping[int, str], tag: Tag, default: str | None = None) -> str | None:
+    return fields.get(int(tag), default)
+
+
+def required(fields: Mapping[int, str], tag: Tag) -> str:
+    try:
+        return fields[int(tag)]
+    except KeyError:
+        raise ValueError(f"required tag {int(tag)} ({tag.name}) is missing") from None
+
+
+def utc_time(value: str | None) -> dt.datetime | None:
+    """A UTCTimestamp (YYYYMMDD-HH:MM:SS[.sss]) as an aware datetime; None if absent."""
+    if not value:
+        return None
+    for layout in ("%Y%m%d-%H:%M:%S.%f", "%Y%m%d-%H:%M:%S"):
+        try:
+            return dt.datetime.strptime(value, layout).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"not a UTCTimestamp: {value!r}")
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,25 @@
-"""The routing gateway: holds the FIX 4.2 initiator session to the routing engine,
-sends the outbox in order, and applies what comes back (see docs/order-lifecycle.md).
+"""The routing gateway: holds a FIX 4.2 initiator session to the routing engine, sends
+the outbox of its share of the accounts, stores what comes back in the inbox, and applies
+the inbox (see docs/order-lifecycle.md).
 
-Nothing is lost and nothing is applied twice:
-- An outbox row is counted (send_attempts) before it is sent and marked sent after;
-  QuickFIX stores each message before it writes it to the socket, and FIX resend
-  covers the wire. A row sent but not marked (a crash in between) goes again after a
-  restart with PossResend=Y; a standard engine recognises the ClOrdID.
-- An incoming ExecutionReport or OrderCancelReject is applied in a database
-  transaction that commits before `fromApp` returns; QuickFIX counts the message as
-  received only then, so a crash before the commit gets the message resent at logon,
-  and the ExecID log turns a second delivery into a no-op.
+Nothing is lost, nothing is applied twice, nothing waits unseen:
+- Sending: a batch of outbox rows is taken with SELECT ... FOR UPDATE SKIP LOCKED and
+  claimed for FIX_CLAIM_SECONDS (send_attempts counted) in one transaction, then sent;
+  each row records the MsgSeqNum it went out with (a session Reject names it) and is
+  marked sent. A row claimed but not marked (a crash in between) is taken again after
+  the claim runs out, or at once by the same session, and goes with PossResend=Y; a
+  standard engine recognises the ClOrdID. Two gateways never send the same row.
+- Receiving: every application message, and every session Reject (35=3), is stored in
+  the inbox by one INSERT that commits before `fromApp`/`fromAdmin` returns: QuickFIX
+  counts a message as received only then, so a crash before it gets the message resent.
+  The gateway never answers a Reject or a BusinessMessageReject; another message type
+  it does not handle is stored, parked and answered once (BusinessMessageReject).
+- Applying: the applier thread applies the inbox in receive order, many messages per
+  transaction, each exactly once (executions.py keys them by their identity).
+- Asking: an order message unanswered for FIX_STATUS_REQUEST_AFTER seconds is asked about
+  with an OrderStatusRequest (35=H), and so is every open order after each logon; one
+  still unanswered after FIX_UNANSWERED_AFTER is a WARNING, listed in admin and makes
+  /healthz say "degraded".
 - Rows wait unsent while the engine is unreachable and go in order when it is back.
 """
 
@@ -17,16 +27,18 @@ import logging
 import queue
 import threading
 import time
+from datetime import timedelta
 
 import quickfix as qf
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Mod
 from django.utils import timezone
 
-from trading.orders import executions
-from trading.orders.models import Order, OutboxMessage
-from trading.routing import fix
+from trading.orders.models import OPEN_STATUSES, Order, OutboxMessage
+from trading.routing import fix, inbox
+from trading.routing.models import RoutingSession
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +53,25 @@ def gateway_config(**overrides) -> dict[str, str]:
         "store_path": str(settings.FIX_STORE_DIR / "gateway"),
         "log_path": str(settings.FIX_LOG_DIR / "gateway"),
         "reconnect_interval": settings.FIX_RECONNECT_INTERVAL,
+        "validate_incoming": False,  # store everything; the applier judges it
     } | overrides
     return fix.session_config("initiator", **params)
 
 
-def to_portal(report: fix.ExecutionReport) -> executions.ExecutionReport:
-    return executions.ExecutionReport(
-        exec_id=report.exec_id,
-        cl_ord_id=report.cl_ord_id or "",
-        exec_type=str(report.exec_type),
-        ord_status=str(report.ord_status),
-        orig_cl_ord_id=report.orig_cl_ord_id or "",
-        order_id=report.order_id,
-        last_qty=int(report.last_shares or 0),
-        last_px=report.last_px or 0,
-        cum_qty=int(report.cum_qty),
-        leaves_qty=int(report.leaves_qty),
-        avg_px=report.avg_px,
-        text=report.text or "",
-    )
+def session_name(config) -> str:
+    """How the portal names a session: our SenderCompID -> the engine's."""
+    return f"{config['SenderCompID']}->{config['TargetCompID']}"
+
+
+def parse_partition(text: str) -> tuple[int, int]:
+    """ "k/n" -> (k, n): this gateway sends for the accounts whose id % n == k."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"FIX_PARTITION must be k/n, e.g. 0/2, not {text!r}") from None
+    if not (n >= 1 and 0 <= k < n):
+        raise ValueError(f"FIX_PARTITION {text!r}: need 0 <= k < n")
+    return k, n
 
 
 def build_message(row: OutboxMessage) -> qf.Message:
@@ -138,55 +150,118 @@ class DatabaseThread:
 
 
 class Gateway(fix.Application):
-    def __init__(self) -> None:
+    """One FIX session to the routing engine and the share of the accounts it routes."""
+
+    def __init__(self, *, partition: str | None = None) -> None:
         super().__init__()
-        # Our own SessionID (set by run() from the config): QuickFIX's callback arguments
-        # are valid only during the call.
+        # Set by start_engine() from the config: QuickFIX's callback arguments are valid
+        # only during the call.
         self.session_id: qf.SessionID | None = None
+        self.session = ""
+        self.partition = parse_partition(partition or settings.FIX_PARTITION)
         self.logged_on = threading.Event()
+        self.ask_open_orders = threading.Event()  # set at each logon
+        self.received = threading.Event()  # wakes the applier
         self.db = DatabaseThread("gateway-db")
+        self._sent_seq: dict[str, int] = {}  # ClOrdID -> MsgSeqNum, filled by to_app
+
+    # --- QuickFIX callbacks (QuickFIX's thread) ---------------------------------------
 
     def on_logon(self, session_id):
         self.logged_on.set()
-        log.info("FIX session %s logged on", session_id)
+        self.ask_open_orders.set()
+        self.db.call(self._record_session, True)
+        log.info("FIX session %s logged on", self.session)
 
     def on_logout(self, session_id):
+        was = self.logged_on.is_set()
         self.logged_on.clear()
-        log.warning("FIX session %s logged out: orders wait in the outbox", session_id)
+        self.db.call(self._record_session, False)
+        if was:
+            log.warning("FIX session %s logged out: orders wait in the outbox", self.session)
+
+    def to_app(self, message, session_id):
+        # Called in the sending thread by sendToTarget (and by QuickFIX for a resend,
+        # PossDupFlag=Y, which keeps the MsgSeqNum recorded the first time).
+        header = message.getHeader()
+        if header.isSetField(int(fix.Tag.POSS_DUP_FLAG)):
+            return
+        if message.isSetField(int(fix.Tag.CL_ORD_ID)):
+            cl_ord_id = message.getField(int(fix.Tag.CL_ORD_ID))
+            self._sent_seq[cl_ord_id] = int(header.getField(int(fix.Tag.MSG_SEQ_NUM)))
 
     def from_app(self, message, session_id):
-        kind = fix.msg_type(message)
-        if kind == fix.MsgType.EXECUTION_REPORT:
-            report = to_portal(fix.read_execution_report(message))
-            self.db.call(executions.apply_execution_report, report)
-        elif kind == fix.MsgType.ORDER_CANCEL_REJECT:
-            reject = fix.read_cancel_reject(message)
-            self.db.call(
-                executions.apply_cancel_reject,
-                reject.cl_ord_id,
-                reject.orig_cl_ord_id,
-                reject.text or "",
-                reject.response_to,
-            )
-        else:
+        raw = fix.raw_text(message)
+        _, fields = self.db.call(self._store, raw)
+        self.received.set()
+        kind = fields.get(int(fix.Tag.MSG_TYPE), "")
+        if kind not in ("8", "9", "j") and fields.get(int(fix.Tag.POSS_DUP_FLAG)) != "Y":
+            # Stored and parked; answered once (never a Reject or BusinessMessageReject).
             raise qf.UnsupportedMessageType()
 
+    def from_admin(self, message, session_id):
+        kind = fix.msg_type(message)
+        if kind == fix.MsgType.REJECT:
+            self.db.call(self._store, fix.raw_text(message))
+            self.received.set()
+        elif kind == "5" and message.isSetField(int(fix.Tag.TEXT)):
+            log.warning(
+                "FIX session %s: the engine logs out: %s",
+                self.session,
+                message.getField(int(fix.Tag.TEXT)),
+            )
+
+    def _store(self, raw: str):
+        return inbox.store(session=self.session, raw=raw)
+
+    def _record_session(self, logged_on: bool) -> None:
+        now = timezone.now()
+        k, n = self.partition
+        values = {"logged_on": logged_on, "heartbeat_at": now, "partition": f"{k}/{n}"}
+        values["logged_on_at" if logged_on else "logged_out_at"] = now
+        RoutingSession.objects.update_or_create(session=self.session, defaults=values)
+
+    # --- sending (the serve loop's thread) ----------------------------------------------
+
+    def _mine(self, rows):
+        k, n = self.partition
+        if n == 1:
+            return rows
+        return rows.annotate(partition_key=Mod("order__account_id", n)).filter(partition_key=k)
+
+    def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Take up to `limit` unsent rows of this gateway's accounts, oldest first: rows
+        locked by another gateway are skipped, and the claim keeps them from being taken
+        again while this one sends."""
+        now = timezone.now()
+        with transaction.atomic():
+            rows = list(
+                self._mine(
+                    OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(sent_at__isnull=True)
+                    .filter(
+                        Q(claimed_until__isnull=True)
+                        | Q(claimed_until__lt=now)
+                        | Q(session=self.session)
+                    )
+                )
+                .select_related("order__account")
+                .order_by("id")[:limit]
+            )
+            if rows:
+                OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
+                    send_attempts=F("send_attempts") + 1,
+                    claimed_until=now + timedelta(seconds=settings.FIX_CLAIM_SECONDS),
+                    session=self.session,
+                )
+        return rows
+
     def send_pending(self, limit: int = 200) -> int:
-        """Send unsent outbox rows, oldest first, while logged on; returns how many.
-        A batch costs four statements whatever its size: read, count the attempt, and
-        after sending, mark the rows sent and the new orders submitted."""
+        """Send unsent outbox rows of this gateway's accounts, oldest first, while logged
+        on; returns how many went. Five statements a batch whatever its size."""
         if not self.logged_on.is_set() or self.session_id is None:
             return 0
-        rows = list(
-            OutboxMessage.objects.filter(sent_at__isnull=True)
-            .select_related("order__account")
-            .order_by("id")[:limit]
-        )
-        if not rows:
-            return 0
-        OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
-            send_attempts=F("send_attempts") + 1
-        )
+        rows = self._claim(limit)
         sent = []
         for row in rows:
             if not self.logged_on.is_set():
@@ -195,25 +270,140 @@ class Gateway(fix.Application):
             if row.send_attempts:  # tried before: it may have gone out
                 fix.mark_poss_resend(message)
             fix.send(message, self.session_id)  # stored by QuickFIX even if the link drops
+            row.sent_seq_num = self._sent_seq.pop(row.cl_ord_id, None)
             sent.append(row)
         if sent:
             now = timezone.now()
+            for row in sent:
+                row.sent_at = now
             with transaction.atomic():
-                OutboxMessage.objects.filter(pk__in=[row.pk for row in sent]).update(sent_at=now)
+                OutboxMessage.objects.bulk_update(sent, ["sent_at", "sent_seq_num"])
                 Order.objects.filter(
                     pk__in=[r.order_id for r in sent if r.kind == OutboxMessage.Kind.NEW_ORDER],
                     submitted_at__isnull=True,
                 ).update(submitted_at=now)
         return len(sent)
 
+    def _ask(self, order: Order, cl_ord_id: str) -> None:
+        fix.send(
+            fix.order_status_request(
+                cl_ord_id=cl_ord_id,
+                symbol=order.security.symbol,
+                side=order.side,
+                order_id=order.engine_order_id or None,
+            ),
+            self.session_id,
+        )
 
-def serve(stop: threading.Event, gateway: Gateway, *, poll_seconds: float = 0.02) -> None:
-    """Send the outbox while the session is up, until `stop` is set."""
+    def ask_about_open_orders(self) -> int:
+        """After a logon: ask the engine about every open order this session sent."""
+        orders = (
+            Order.objects.filter(
+                status__in=OPEN_STATUSES,
+                outbox__session=self.session,
+                outbox__kind=OutboxMessage.Kind.NEW_ORDER,
+                outbox__sent_at__isnull=False,
+            )
+            .select_related("security")
+            .distinct()
+        )
+        count = 0
+        for order in orders.iterator(chunk_size=500):
+            if not self.logged_on.is_set():
+                break
+            self._ask(order, order.cl_ord_id)
+            count += 1
+        if count:
+            log.info("FIX session %s: asked about %d open orders after logon", self.session, count)
+        return count
+
+    def ask_about_unanswered(self, now=None) -> int:
+        """Ask about order messages the engine has not answered in time; report those
+        still unanswered after FIX_UNANSWERED_AFTER (once each, WARNING)."""
+        now = now or timezone.now()
+        asked = 0
+        due = now - timedelta(seconds=settings.FIX_STATUS_REQUEST_AFTER)
+        waiting = OutboxMessage.objects.filter(
+            session=self.session, sent_at__lt=due, answered_at__isnull=True
+        )
+        rows = list(
+            waiting.filter(Q(status_requested_at__isnull=True) | Q(status_requested_at__lt=due))
+            .select_related("order__security")
+            .order_by("id")[:200]
+        )
+        for row in rows:
+            if not self.logged_on.is_set():
+                break
+            target = row.cl_ord_id
+            if row.kind != OutboxMessage.Kind.NEW_ORDER:
+                target = row.payload.get("orig_cl_ord_id") or row.order.cl_ord_id
+            self._ask(row.order, target)
+            asked += 1
+        if asked:
+            OutboxMessage.objects.filter(pk__in=[r.pk for r in rows[:asked]]).update(
+                status_requested_at=now
+            )
+        late = now - timedelta(seconds=settings.FIX_UNANSWERED_AFTER)
+        for row in waiting.filter(sent_at__lt=late, unanswered_reported_at__isnull=True):
+            log.warning(
+                "Order message %s (ClOrdID %s, order %s) unanswered by the routing engine since %s",
+                row.get_kind_display(),
+                row.cl_ord_id,
+                row.order_id,
+                row.sent_at.isoformat(),
+            )
+            OutboxMessage.objects.filter(pk=row.pk).update(unanswered_reported_at=now)
+        return asked
+
+    def heartbeat(self) -> None:
+        """Tell the admin page and /healthz this gateway is alive, and where the sequence
+        numbers are."""
+        values = {"heartbeat_at": timezone.now(), "logged_on": self.logged_on.is_set()}
+        if self.session_id is not None:
+            try:
+                values["next_sender_seq_num"] = fix.next_sender_seq_num(self.session_id)
+                values["next_target_seq_num"] = fix.next_target_seq_num(self.session_id)
+            except Exception:  # noqa: S110 (the session may be gone while stopping)
+                pass
+        RoutingSession.objects.update_or_create(session=self.session, defaults=values)
+
+
+def apply_inbox(stop: threading.Event, gateway: Gateway, *, batch: int = 200) -> None:
+    """The applier: apply the session's inbox as it fills, until `stop` is set."""
     try:
         while not stop.is_set():
             close_old_connections()
             try:
+                done = inbox.apply_pending(gateway.session, limit=batch)
+            except Exception:
+                log.exception("applying the inbox failed; retrying")
+                connections.close_all()
+                done = 0
+                stop.wait(1)
+            if not done:
+                gateway.received.wait(0.5)
+                gateway.received.clear()
+    finally:
+        connections.close_all()
+
+
+def serve(stop: threading.Event, gateway: Gateway, *, poll_seconds: float = 0.02) -> None:
+    """Send the outbox while the session is up, ask about what waits too long, until
+    `stop` is set."""
+    next_housekeeping = 0.0
+    try:
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                if gateway.ask_open_orders.is_set() and gateway.logged_on.is_set():
+                    gateway.ask_open_orders.clear()
+                    gateway.ask_about_open_orders()
                 busy = gateway.send_pending()
+                if time.monotonic() >= next_housekeeping:
+                    next_housekeeping = time.monotonic() + 1.0
+                    if gateway.logged_on.is_set():
+                        gateway.ask_about_unanswered()
+                    gateway.heartbeat()
             except Exception:
                 log.exception("sending the outbox failed; retrying")
                 connections.close_all()
@@ -227,19 +417,26 @@ def serve(stop: threading.Event, gateway: Gateway, *, poll_seconds: float = 0.02
 def start_engine(gateway: Gateway, config=None) -> fix.Engine:
     config = config or gateway_config()
     gateway.session_id = fix.session_id_of(config)
+    gateway.session = session_name(config)
     engine = fix.Engine(gateway, fix.build_session_settings(config))
     engine.start()
     return engine
 
 
 def run(stop: threading.Event, *, config=None, gateway: Gateway | None = None) -> None:
-    """Hold the session and send the outbox until `stop` is set (manage.py run_gateway)."""
+    """Hold the session, send the outbox and apply the inbox until `stop` is set
+    (manage.py run_gateway)."""
     gateway = gateway or Gateway()
     engine = start_engine(gateway, config)
+    applier = threading.Thread(
+        target=apply_inbox, args=(stop, gateway), name="gateway-applier", daemon=True
+    )
+    applier.start()
     try:
         serve(stop, gateway)
     finally:
         engine.close()
+        applier.join(10)
         gateway.db.close()
 
 

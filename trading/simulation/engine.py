@@ -100,8 +100,54 @@ class RoutingEngine(fix.Application):
         self.logged_on = False
 
     def from_app(self, message, session_id):
+        if fix.msg_type(message) == fix.MsgType.ORDER_STATUS_REQUEST:
+            cl_ord_id = message.getField(int(fix.Tag.CL_ORD_ID))
+            side = message.getField(int(fix.Tag.SIDE))
+            symbol = message.getField(int(fix.Tag.SYMBOL))
+            with self.lock:
+                self._status_report(cl_ord_id, symbol, side)
+            return
         request = fix.read_order_request(message)
         self.db.call(self._handle, request)
+
+    def _status_report(self, cl_ord_id: str, symbol: str, side: str) -> None:
+        """OrderStatusRequest (35=H): an ExecutionReport with ExecTransType 3 (status)."""
+        order = self.orders.get(cl_ord_id) or next(
+            (o for o in self.orders.values() if cl_ord_id in o.history), None
+        )
+        if order is None:
+            message = fix.execution_report(
+                order_id="NONE",
+                exec_id="0",
+                exec_type=fix.ExecType.REJECTED,
+                ord_status=fix.OrdStatus.REJECTED,
+                cl_ord_id=cl_ord_id,
+                symbol=symbol,
+                side={"1": "buy", "2": "sell"}.get(side, "buy"),
+                order_qty=0,
+                leaves_qty=0,
+                cum_qty=0,
+                avg_px=ZERO,
+                text="Unknown order",
+                exec_trans_type="3",
+            )
+        else:
+            status = self._status(order)
+            message = fix.execution_report(
+                order_id=order.order_id,
+                exec_id="0",
+                exec_type=status,
+                ord_status=status,
+                cl_ord_id=order.cl_ord_id,
+                symbol=order.symbol,
+                side=order.side,
+                order_qty=order.qty,
+                leaves_qty=0 if order.done else order.leaves,
+                cum_qty=order.cum_qty,
+                avg_px=order.avg_px,
+                exec_trans_type="3",
+            )
+        fix.send(message, self.session_id)
 
     def _handle(self, request) -> None:
         with self.lock:
@@ -222,6 +268,7 @@ class RoutingEngine(fix.Application):
             )
             return
         old_cl = order.cl_ord_id
+        order.history.append(old_cl)
         del self.orders[old_cl]
         order.cl_ord_id = request.cl_ord_id
         order.qty = int(request.quantity)

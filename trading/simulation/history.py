@@ -313,6 +313,7 @@ def _activity(customers, securities, closes, days) -> None:
             Execution(
                 order=orders[o],
                 exec_id=f"HIST-E{o + 1:08d}",
+                report_key=f"demo-history:{o + 1}",
                 qty=qty,
                 price=price,
                 commission=commission,
