@@ -3,7 +3,9 @@ routing gateway and the routing engine simulator, and p50/p99 latency from reque
 fill applied. Every part runs as in production, each in its own process:
 
 - web: gunicorn (`--workers`, default 2) serving the portal over HTTP;
-- `manage.py run_gateway` and `manage.py run_routing_engine` on a loopback FIX session;
+- `manage.py run_gateway --no-applier` (the FIX session), `manage.py run_gateway
+  --applier-only` (the inbox applier, a core of its own) and `manage.py
+  run_routing_engine` on a loopback FIX session;
 - K client threads in this process, each with its own funded account and API token,
   each POSTing marketable limit orders (buy 1 at $101, DAY) over a keep-alive HTTP
   connection as fast as the answers come.
@@ -263,7 +265,8 @@ def main():
         Order.objects.filter(status=OrderStatus.PENDING_NEW).update(status=OrderStatus.CANCELED)
 
         start("engine", [python, "manage.py", "run_routing_engine"])
-        start("gateway", [python, "manage.py", "run_gateway"])
+        start("gateway", [python, "manage.py", "run_gateway", "--no-applier"])
+        start("applier", [python, "manage.py", "run_gateway", "--applier-only"])
         # Logged on when a first order fills.
         warm, _, _, _ = fire(web_port, accounts[:1], 1, "warm")
         deadline = time.time() + 60

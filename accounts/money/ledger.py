@@ -19,6 +19,8 @@ Balances (see README "Money"):
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -177,12 +179,12 @@ def post_journal_entry(
                 )
                 for line in lines
             )
-            deltas: dict[int, Decimal] = defaultdict(Decimal)
+            deferred = _deferred.get()
+            deltas: dict[int, Decimal] = defaultdict(Decimal) if deferred is None else deferred
             for line in lines:
                 deltas[line.ledger_account.pk] += line.amount
-            for pk in sorted(deltas):  # a fixed order: no deadlock between two entries
-                if deltas[pk]:
-                    LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + deltas[pk])
+            if deferred is None:
+                _add_to_balances(deltas)
             return entry
     except IntegrityError:
         if idempotency_key:  # a concurrent post of the same entry won
@@ -190,6 +192,31 @@ def post_journal_entry(
             if existing:
                 return existing
         raise
+
+
+def _add_to_balances(deltas: dict[int, Decimal]) -> None:
+    for pk in sorted(deltas):  # a fixed order: no deadlock between two entries
+        if deltas[pk]:
+            LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + deltas[pk])
+
+
+_deferred: ContextVar[dict[int, Decimal] | None] = ContextVar("ledger_deferred", default=None)
+
+
+@contextmanager
+def deferred_balances():
+    """For a batch that posts many entries in one transaction (the inbox applier): the
+    cached balances take the batch's sum at the end of the block, still in the same
+    transaction, instead of one UPDATE per ledger account per entry. Yields the pending
+    sums; a caller that rolls back a savepoint inside restores them (`snapshot`/
+    `restore`). Balances read inside the block from the cache lag until it ends."""
+    pending: dict[int, Decimal] = defaultdict(Decimal)
+    token = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(token)
+    _add_to_balances(pending)
 
 
 def reverse_entry(entry: JournalEntry, by: User | None, reason: str) -> JournalEntry:

@@ -368,21 +368,32 @@ class Gateway(fix.Application):
         RoutingSession.objects.update_or_create(session=self.session, defaults=values)
 
 
-def apply_inbox(stop: threading.Event, gateway: Gateway, *, batch: int = 200) -> None:
-    """The applier: apply the session's inbox as it fills, until `stop` is set."""
+def apply_inbox(
+    stop: threading.Event,
+    gateway: "Gateway | None" = None,
+    *,
+    session: str | None = None,
+    batch: int = 200,
+    idle_seconds: float = 0.5,
+) -> None:
+    """The applier: apply a session's inbox as it fills, until `stop` is set. In the
+    gateway's process the gateway wakes it when a message arrives; on its own
+    (`run_gateway --applier-only`) it looks every `idle_seconds`."""
+    session = session or gateway.session
+    wake = gateway.received if gateway else threading.Event()
     try:
         while not stop.is_set():
             close_old_connections()
             try:
-                done = inbox.apply_pending(gateway.session, limit=batch)
+                done = inbox.apply_pending(session, limit=batch)
             except Exception:
                 log.exception("applying the inbox failed; retrying")
                 connections.close_all()
                 done = 0
                 stop.wait(1)
             if not done:
-                gateway.received.wait(0.5)
-                gateway.received.clear()
+                wake.wait(idle_seconds)
+                wake.clear()
     finally:
         connections.close_all()
 
@@ -423,20 +434,29 @@ def start_engine(gateway: Gateway, config=None) -> fix.Engine:
     return engine
 
 
-def run(stop: threading.Event, *, config=None, gateway: Gateway | None = None) -> None:
-    """Hold the session, send the outbox and apply the inbox until `stop` is set
-    (manage.py run_gateway)."""
+def run(
+    stop: threading.Event,
+    *,
+    config=None,
+    gateway: Gateway | None = None,
+    applier: bool = True,
+) -> None:
+    """Hold the session, send the outbox and (unless `applier` is False: another
+    process applies it) apply the inbox until `stop` is set (manage.py run_gateway)."""
     gateway = gateway or Gateway()
     engine = start_engine(gateway, config)
-    applier = threading.Thread(
-        target=apply_inbox, args=(stop, gateway), name="gateway-applier", daemon=True
-    )
-    applier.start()
+    thread = None
+    if applier:
+        thread = threading.Thread(
+            target=apply_inbox, args=(stop, gateway), name="gateway-applier", daemon=True
+        )
+        thread.start()
     try:
         serve(stop, gateway)
     finally:
         engine.close()
-        applier.join(10)
+        if thread:
+            thread.join(10)
         gateway.db.close()
 
 

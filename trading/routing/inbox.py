@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.money import ledger
 from trading.orders import executions
 from trading.orders.executions import Unapplicable
 from trading.routing import fix
@@ -181,28 +182,37 @@ def apply_pending(session: str, limit: int = 200) -> int:
         if not rows:
             return 0
         now = timezone.now()
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    outcome = apply_message(row)
-            except (Unapplicable, ValueError, KeyError) as exc:
-                outcome = Outcome(InboundMessage.State.PARKED, str(exc)[:2000])
-                log.warning(
-                    "Parked inbound FIX message %s (35=%s, ClOrdID %s, MsgSeqNum %s): %s",
-                    row.pk,
-                    row.msg_type,
-                    row.cl_ord_id or "-",
-                    row.msg_seq_num,
-                    exc,
-                )
-            row.state, row.reason = outcome.state, outcome.reason
-            row.order_id = outcome.order_id or row.order_id
-            row.applied_at = now
-            row.attempts += 1
+        with ledger.deferred_balances() as pending:
+            for row in rows:
+                _apply_row(row, pending, now)
         InboundMessage.objects.bulk_update(
             rows, ["state", "reason", "order", "applied_at", "attempts"], batch_size=500
         )
         return len(rows)
+
+
+def _apply_row(row: InboundMessage, pending: dict, now) -> None:
+    """Apply one row in a savepoint; park it (and forget its ledger sums) if it fails."""
+    before = dict(pending)
+    try:
+        with transaction.atomic():
+            outcome = apply_message(row)
+    except (Unapplicable, ValueError, KeyError) as exc:
+        pending.clear()
+        pending.update(before)
+        outcome = Outcome(InboundMessage.State.PARKED, str(exc)[:2000])
+        log.warning(
+            "Parked inbound FIX message %s (35=%s, ClOrdID %s, MsgSeqNum %s): %s",
+            row.pk,
+            row.msg_type,
+            row.cl_ord_id or "-",
+            row.msg_seq_num,
+            exc,
+        )
+    row.state, row.reason = outcome.state, outcome.reason
+    row.order_id = outcome.order_id or row.order_id
+    row.applied_at = now
+    row.attempts += 1
 
 
 def retry(rows) -> int:
