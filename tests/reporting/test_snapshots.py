@@ -74,6 +74,7 @@ def fill(account, security, side: str, qty: int, price: str, when: datetime, ord
     return Execution.objects.create(
         order=order,
         exec_id=f"E{n}",
+        report_key=f"test:{order.pk}:E{n}",
         qty=qty,
         price=D(price),
         executed_at=when,
