@@ -82,6 +82,11 @@ class Unapplicable(Exception):
     """An answer of the engine that cannot be applied; the reason says why (for staff)."""
 
 
+class NotYet(Exception):
+    """An answer that may name a message still being sent (its MsgSeqNum not recorded
+    yet): apply it again in a moment, before anything after it."""
+
+
 def default_session() -> str:
     return f"{settings.FIX_SENDER_COMP_ID}->{settings.FIX_TARGET_COMP_ID}"
 
@@ -614,6 +619,10 @@ def apply_message_reject(
             .order_by("-id")
             .first()
         )
+    if message is None and OutboxMessage.objects.filter(
+        session=session, sent_at__isnull=True, claimed_until__gt=timezone.now()
+    ).exists():
+        raise NotYet(f"35={kind} of MsgSeqNum {ref_seq_num}: a batch is still being sent")
     if message is None:
         raise Unapplicable(
             f"35={kind} (RefSeqNum {ref_seq_num}, RefMsgType {ref_msg_type or '?'}, "

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.money import ledger
 from trading.orders import executions
-from trading.orders.executions import Unapplicable
+from trading.orders.executions import NotYet, Unapplicable
 from trading.routing import fix
 from trading.routing.fix import Tag
 from trading.routing.models import InboundMessage
@@ -182,21 +182,29 @@ def apply_pending(session: str, limit: int = 200) -> int:
         if not rows:
             return 0
         now = timezone.now()
+        handled = []
         with ledger.deferred_balances() as pending:
             for row in rows:
-                _apply_row(row, pending, now)
+                if not _apply_row(row, pending, now):
+                    break  # it and the rows after it wait for the next batch, in order
+                handled.append(row)
         InboundMessage.objects.bulk_update(
-            rows, ["state", "reason", "order", "applied_at", "attempts"], batch_size=500
+            handled, ["state", "reason", "order", "applied_at", "attempts"], batch_size=500
         )
-        return len(rows)
+        return len(handled)
 
 
-def _apply_row(row: InboundMessage, pending: dict, now) -> None:
-    """Apply one row in a savepoint; park it (and forget its ledger sums) if it fails."""
+def _apply_row(row: InboundMessage, pending: dict, now) -> bool:
+    """Apply one row in a savepoint; park it (and forget its ledger sums) if it fails.
+    False if it must wait (it names a message whose sending is not recorded yet)."""
     before = dict(pending)
     try:
         with transaction.atomic():
             outcome = apply_message(row)
+    except NotYet:
+        pending.clear()
+        pending.update(before)
+        return False
     except (Unapplicable, ValueError, KeyError) as exc:
         pending.clear()
         pending.update(before)
@@ -213,6 +221,7 @@ def _apply_row(row: InboundMessage, pending: dict, now) -> None:
     row.order_id = outcome.order_id or row.order_id
     row.applied_at = now
     row.attempts += 1
+    return True
 
 
 def retry(rows) -> int:
