@@ -298,6 +298,7 @@ RECORD_FIELDS = {
     CXL_REJ_REASON: "cxl_rej_reason",
 }
 
+EXIT_PORT_IN_USE = 3  # the exit status when the FIX port cannot be listened on
 ADMIN_MSG_TYPES = {"0", "1", "2", "3", "4", "5", "A"}
 ORD_TYPE_NAMES = {"1": "market", "2": "limit", "3": "stop", "4": "stop limit"}
 OPEN = {"0", "1"}  # OrdStatus of an order that can still trade
@@ -1487,7 +1488,11 @@ def main(argv: list[str] | None = None) -> None:
     store_factory = qf.FileStoreFactory(settings)
     log_factory = qf.FileLogFactory(settings)
     acceptor = qf.SocketAcceptor(engine, store_factory, settings, log_factory)
-    acceptor.start()  # listening when it returns; raises (ConfigError, ...) if it cannot
+    try:
+        acceptor.start()  # listening when it returns
+    except qf.RuntimeError as exc:  # "Unable to create, bind, or listen to port ..."
+        print(f"peer: {exc}", file=sys.stderr, flush=True)
+        os._exit(EXIT_PORT_IN_USE)
 
     quit_event = threading.Event()
     control = Control(engine, args.port, quit_event)
@@ -1529,6 +1534,10 @@ class PeerError(Exception):
     def __init__(self, reply: dict[str, Any]):
         super().__init__(reply.get("error"))
         self.reply = reply
+
+
+class PortInUse(RuntimeError):
+    """The peer could not listen on its FIX port."""
 
 
 class PeerControl:
@@ -1595,6 +1604,7 @@ class PeerProcess:
         start_timeout: float = 20,
     ):
         self.workdir = Path(workdir)
+        self.port_given = port is not None
         self.port = port or free_port()
         self.sender = sender
         self.target = target
@@ -1634,6 +1644,18 @@ class PeerProcess:
         return line
 
     def start(self) -> PeerProcess:
+        """Starts it and returns when it listens. A port picked here (QuickFIX 1.16 cannot
+        listen on port 0 and tell which) may be taken by then: another one is tried."""
+        for attempt in range(5):
+            try:
+                return self._start()
+            except PortInUse:
+                if self.port_given or attempt == 4:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> PeerProcess:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.workdir / "peer.stderr", "ab") as stderr:
@@ -1665,7 +1687,8 @@ class PeerProcess:
             self.process.kill()
             self.process.wait()
         stderr = (self.workdir / "peer.stderr").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"peer engine {what}; its stderr ends:\n{stderr}")
+        error = PortInUse if self.process.returncode == EXIT_PORT_IN_USE else RuntimeError
+        raise error(f"peer engine {what}; its stderr ends:\n{stderr}")
 
     @property
     def pid(self) -> int | None:
@@ -1701,10 +1724,12 @@ class PeerProcess:
             self.process.stdout.close()
 
     def restart(self, behaviour: dict[str, Any] | None = None) -> PeerProcess:
+        """Stop and start again on the same port and store (the gateway reconnects there;
+        PortInUse if something took the port meanwhile)."""
         self.stop()
         if behaviour is not None:
             self.behaviour = dict(behaviour)
-        return self.start()
+        return self._start()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import quickfix as qf
 from .peer_engine import PeerError, PeerProcess, data_dictionary
 
 SOH = "\x01"
-WAIT = 15  # seconds: a deadline, not a pause
+WAIT = 30  # seconds: a deadline, not a pause
 
 
 def fields_of(message: qf.Message) -> dict[int, str]:
@@ -234,7 +234,10 @@ def _quickfix_in_this_process():
 def peer(tmp_path):
     p = PeerProcess(tmp_path / "peer")
     p.start()
+    print(f"peer: {p.command_line()}")  # shown with a failure, as are the lines below
     yield p
+    if p.control is not None:
+        print("\n".join(p.control("events", tail=30)["lines"]))
     errors = p.control("ping")["errors"] if p.control is not None else []
     p.stop()
     assert errors == [], errors
