@@ -1578,16 +1578,27 @@ class PeerControl:
             self._sock.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def reserve_port(port: int = 0) -> socket.socket:
+    """A TCP socket bound to `port` (0: a free one) with SO_REUSEADDR, never listening.
+    While it is open no connect() or bind(0) elsewhere takes the port, and the peer (whose
+    QuickFIX acceptor binds with SO_REUSEADDR too) can still listen on it: Linux lets
+    sockets that all have SO_REUSEADDR share a port as long as only one listens."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class PeerProcess:
     """The peer as a child process of a test: `start()` returns once it listens;
     `control(...)` talks to it; `restart()` keeps the port and the store (sequence
     numbers go on, ExecIDs start again at 1); `stop()` terminates it; `kill()` is a crash.
+    The FIX port stays reserved (see reserve_port) from here until `stop()`, so a
+    restart finds it free.
 
     `behaviour` is given at every start; stderr (the peer's log lines) goes to
     `workdir/peer.stderr`, the FIX logs to `workdir/log`, the store to `workdir/store`.
@@ -1605,7 +1616,8 @@ class PeerProcess:
     ):
         self.workdir = Path(workdir)
         self.port_given = port is not None
-        self.port = port or free_port()
+        self._reservation: socket.socket | None = None
+        self._reserve(port or 0)
         self.sender = sender
         self.target = target
         self.behaviour = dict(behaviour or {})
@@ -1643,16 +1655,35 @@ class PeerProcess:
             line += ["--behaviour", f"{key}={value}"]
         return line
 
+    def _reserve(self, port: int) -> None:
+        # QuickFIX 1.16 cannot listen on port 0 and tell which port it got: the port is
+        # picked (and held) here. A port given by the caller is held if it can be.
+        self._release()
+        try:
+            self._reservation = reserve_port(port)
+        except OSError:
+            if not port:
+                raise
+            self.port = port
+        else:
+            self.port = self._reservation.getsockname()[1]
+
+    def _release(self) -> None:
+        if self._reservation is not None:
+            self._reservation.close()
+            self._reservation = None
+
     def start(self) -> PeerProcess:
-        """Starts it and returns when it listens. A port picked here (QuickFIX 1.16 cannot
-        listen on port 0 and tell which) may be taken by then: another one is tried."""
+        """Starts it and returns when it listens. The first time, on another free port if
+        the one picked here could not be had after all; later (after `kill()` or `stop()`)
+        on the same port, where the gateway reconnects."""
         for attempt in range(5):
             try:
                 return self._start()
             except PortInUse:
-                if self.port_given or attempt == 4:
+                if self.port_given or self.ready or attempt == 4:
                     raise
-                self.port = free_port()
+                self._reserve(0)
         raise AssertionError("unreachable")
 
     def _start(self) -> PeerProcess:
@@ -1694,8 +1725,10 @@ class PeerProcess:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    def stop(self, timeout: float = 15) -> int | None:
+    def stop(self, timeout: float = 15, *, release_port: bool = True) -> int | None:
         """SIGTERM (it logs out first), SIGKILL if it is not gone after `timeout`."""
+        if release_port:
+            self._release()
         if self.control:
             self.control.close()
             self.control = None
@@ -1726,10 +1759,10 @@ class PeerProcess:
     def restart(self, behaviour: dict[str, Any] | None = None) -> PeerProcess:
         """Stop and start again on the same port and store (the gateway reconnects there;
         PortInUse if something took the port meanwhile)."""
-        self.stop()
+        self.stop(release_port=False)
         if behaviour is not None:
             self.behaviour = dict(behaviour)
-        return self._start()
+        return self.start()
 
 
 if __name__ == "__main__":
