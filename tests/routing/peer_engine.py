@@ -298,6 +298,7 @@ RECORD_FIELDS = {
     CXL_REJ_REASON: "cxl_rej_reason",
 }
 
+EXIT_PORT_IN_USE = 3  # the exit status when the FIX port cannot be listened on
 ADMIN_MSG_TYPES = {"0", "1", "2", "3", "4", "5", "A"}
 ORD_TYPE_NAMES = {"1": "market", "2": "limit", "3": "stop", "4": "stop limit"}
 OPEN = {"0", "1"}  # OrdStatus of an order that can still trade
@@ -1487,7 +1488,11 @@ def main(argv: list[str] | None = None) -> None:
     store_factory = qf.FileStoreFactory(settings)
     log_factory = qf.FileLogFactory(settings)
     acceptor = qf.SocketAcceptor(engine, store_factory, settings, log_factory)
-    acceptor.start()  # listening when it returns; raises (ConfigError, ...) if it cannot
+    try:
+        acceptor.start()  # listening when it returns
+    except qf.RuntimeError as exc:  # "Unable to create, bind, or listen to port ..."
+        print(f"peer: {exc}", file=sys.stderr, flush=True)
+        os._exit(EXIT_PORT_IN_USE)
 
     quit_event = threading.Event()
     control = Control(engine, args.port, quit_event)
@@ -1531,6 +1536,10 @@ class PeerError(Exception):
         self.reply = reply
 
 
+class PortInUse(RuntimeError):
+    """The peer could not listen on its FIX port."""
+
+
 class PeerControl:
     """One connection to the control channel. `call(cmd, **args)` returns the reply and
     raises PeerError when it is not ok; `request` returns it whatever it says. Thread-safe
@@ -1569,16 +1578,27 @@ class PeerControl:
             self._sock.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def reserve_port(port: int = 0) -> socket.socket:
+    """A TCP socket bound to `port` (0: a free one) with SO_REUSEADDR, never listening.
+    While it is open no connect() or bind(0) elsewhere takes the port, and the peer (whose
+    QuickFIX acceptor binds with SO_REUSEADDR too) can still listen on it: Linux lets
+    sockets that all have SO_REUSEADDR share a port as long as only one listens."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class PeerProcess:
     """The peer as a child process of a test: `start()` returns once it listens;
     `control(...)` talks to it; `restart()` keeps the port and the store (sequence
     numbers go on, ExecIDs start again at 1); `stop()` terminates it; `kill()` is a crash.
+    The FIX port stays reserved (see reserve_port) from here until `stop()`, so a
+    restart finds it free.
 
     `behaviour` is given at every start; stderr (the peer's log lines) goes to
     `workdir/peer.stderr`, the FIX logs to `workdir/log`, the store to `workdir/store`.
@@ -1595,7 +1615,9 @@ class PeerProcess:
         start_timeout: float = 20,
     ):
         self.workdir = Path(workdir)
-        self.port = port or free_port()
+        self.port_given = port is not None
+        self._reservation: socket.socket | None = None
+        self._reserve(port or 0)
         self.sender = sender
         self.target = target
         self.behaviour = dict(behaviour or {})
@@ -1633,7 +1655,38 @@ class PeerProcess:
             line += ["--behaviour", f"{key}={value}"]
         return line
 
+    def _reserve(self, port: int) -> None:
+        # QuickFIX 1.16 cannot listen on port 0 and tell which port it got: the port is
+        # picked (and held) here. A port given by the caller is held if it can be.
+        self._release()
+        try:
+            self._reservation = reserve_port(port)
+        except OSError:
+            if not port:
+                raise
+            self.port = port
+        else:
+            self.port = self._reservation.getsockname()[1]
+
+    def _release(self) -> None:
+        if self._reservation is not None:
+            self._reservation.close()
+            self._reservation = None
+
     def start(self) -> PeerProcess:
+        """Starts it and returns when it listens. The first time, on another free port if
+        the one picked here could not be had after all; later (after `kill()` or `stop()`)
+        on the same port, where the gateway reconnects."""
+        for attempt in range(5):
+            try:
+                return self._start()
+            except PortInUse:
+                if self.port_given or self.ready or attempt == 4:
+                    raise
+                self._reserve(0)
+        raise AssertionError("unreachable")
+
+    def _start(self) -> PeerProcess:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.workdir / "peer.stderr", "ab") as stderr:
@@ -1665,14 +1718,17 @@ class PeerProcess:
             self.process.kill()
             self.process.wait()
         stderr = (self.workdir / "peer.stderr").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"peer engine {what}; its stderr ends:\n{stderr}")
+        error = PortInUse if self.process.returncode == EXIT_PORT_IN_USE else RuntimeError
+        raise error(f"peer engine {what}; its stderr ends:\n{stderr}")
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    def stop(self, timeout: float = 15) -> int | None:
+    def stop(self, timeout: float = 15, *, release_port: bool = True) -> int | None:
         """SIGTERM (it logs out first), SIGKILL if it is not gone after `timeout`."""
+        if release_port:
+            self._release()
         if self.control:
             self.control.close()
             self.control = None
@@ -1701,7 +1757,9 @@ class PeerProcess:
             self.process.stdout.close()
 
     def restart(self, behaviour: dict[str, Any] | None = None) -> PeerProcess:
-        self.stop()
+        """Stop and start again on the same port and store (the gateway reconnects there;
+        PortInUse if something took the port meanwhile)."""
+        self.stop(release_port=False)
         if behaviour is not None:
             self.behaviour = dict(behaviour)
         return self.start()
