@@ -34,6 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/test_bench_smoke.py).
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 
 def bench_database_url() -> tuple[str, str, str]:
@@ -154,9 +156,11 @@ def pct(values, q):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--orders", type=int, default=16 if SMOKE else 2000)
+    parser.add_argument("--clients", type=int, default=2 if SMOKE else 8)
+    parser.add_argument(
+        "--workers", type=int, default=1 if SMOKE else 2, help="gunicorn worker processes"
+    )
     args = parser.parse_args()
 
     url, admin_url, name = bench_database_url()
@@ -215,7 +219,7 @@ def main():
                 "warning",
             ],
         )
-        deadline = time.time() + 30
+        deadline = time.time() + 120  # Django's start takes a while on a loaded machine
         while True:
             try:
                 probe = http.client.HTTPConnection("127.0.0.1", web_port, timeout=1)
@@ -244,7 +248,7 @@ def main():
         start("gateway", [python, "manage.py", "run_gateway"])
         # Logged on when a first order fills.
         warm, _, _, _ = fire(web_port, accounts[:1], 1, "warm")
-        deadline = time.time() + 60
+        deadline = time.time() + 180
         while not Order.objects.filter(pk__in=list(warm), status=OrderStatus.FILLED).exists():
             if time.time() > deadline:
                 sys.exit("no fill: " + (tmp / "gateway.log").read_text()[-2000:])

@@ -59,7 +59,13 @@ def pytest_collection_modifyitems(config, items):
         )
 
 
-# --- end of the hypothesis profile ------------------------------------------------------
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "bench: runs a bench/ script at a tiny size (tests/test_bench_smoke.py)"
+    )
+
+
+# --- end of the hypothesis profile and the bench marker ----------------------------------
 
 
 def pytest_sessionstart(session):
