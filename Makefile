@@ -43,10 +43,15 @@ run: setup
 	python manage.py seed_demo
 	honcho start
 
+# With no DATABASE_URL/REDIS_URL, .ci/with-services starts a throw-away PostgreSQL and Redis
+# for the run when their binaries are installed (and says so), else the embedded SQLite.
 test: export DEBUG ?= 1
+test: export SERVICES_LABEL := make test
+test: TEST_STARTED := $(shell date +%s)
 test: setup
 	lint-imports --no-cache
-	pytest $(PYTEST_ARGS)
+	@status=0; .ci/with-services pytest $(PYTEST_ARGS) || status=$$?; \
+	echo "make test took $$(( $$(date +%s) - $(TEST_STARTED) )) s"; exit $$status
 
 lint: deps
 	lint-imports --no-cache

@@ -31,6 +31,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from holdings import account_with_positions  # noqa: E402
 
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+
 
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
@@ -65,8 +68,8 @@ def measure(func, repeat: int) -> dict:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--positions", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--positions", type=int, default=20 if SMOKE else 500)
+    parser.add_argument("--repeat", type=int, default=3 if SMOKE else 300)
     args = parser.parse_args()
 
     setup_test_environment()

@@ -23,6 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.orders import bench_database_url, recreate_database  # noqa: E402
 
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+
 SOH = "\x01"
 
 
@@ -60,8 +63,8 @@ def report(seq: int, order, exec_id: str, fill: bool) -> str:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=2000)
-    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--orders", type=int, default=20 if SMOKE else 2000)
+    parser.add_argument("--accounts", type=int, default=4 if SMOKE else 50)
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
 

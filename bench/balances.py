@@ -29,6 +29,9 @@ from django.db.models import Sum  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+
 
 def timed(func, repeat):
     samples = []
@@ -96,8 +99,8 @@ def build(n: int):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--postings", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--postings", type=int, default=300 if SMOKE else 100_000)
+    parser.add_argument("--repeat", type=int, default=2 if SMOKE else 30)
     args = parser.parse_args()
 
     setup_test_environment()

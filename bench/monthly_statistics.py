@@ -23,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rushtrade.settings")
 os.environ.setdefault("DEBUG", "1")
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 MONTH = date(2026, 10, 1)
 
@@ -46,10 +48,11 @@ BUILD = """
 TRUNCATE trading_monthlystatistics, trading_accountsnapshot, trading_execution,
     trading_order, trading_security, accounts_account RESTART IDENTITY CASCADE;
 
-INSERT INTO trading_security (symbol, name, exchange, isin, status, tradable, marginable,
+-- uuid (orders too): the public ids of trading/migrations/0009_public_ids.py.
+INSERT INTO trading_security (uuid, symbol, name, exchange, isin, status, tradable, marginable,
     shortable, halted, price_increment, reference_price)
-SELECT 'B' || i, 'Bench ' || i, 'NYSE', '', 'active', true, true, false, false, 0.01,
-       10 + (i %% 490)
+SELECT gen_random_uuid(), 'B' || i, 'Bench ' || i, 'NYSE', '', 'active', true, true, false,
+       false, 0.01, 10 + (i %% 490)
 FROM generate_series(1, 500) i;
 
 -- Accounts opened over the 3 years before the month's end; one in 33 closed at some point.
@@ -62,10 +65,11 @@ SELECT 'B' || lpad(i::text, 9, '0'), 'individual_cash',
        END
 FROM generate_series(1, %(accounts)s) i;
 
-INSERT INTO trading_order (client_order_id, request_hash, cl_ord_id, side, order_type,
+INSERT INTO trading_order (uuid, client_order_id, request_hash, cl_ord_id, side, order_type,
     time_in_force, qty, status, filled_qty, held_amount, estimated_commission, reject_reason,
     created_at, updated_at, account_id, security_id)
-SELECT 'c' || i, 'bench', 'B' || i, CASE WHEN i %% 3 = 0 THEN 'sell' ELSE 'buy' END,
+SELECT gen_random_uuid(), 'c' || i, 'bench', 'B' || i,
+       CASE WHEN i %% 3 = 0 THEN 'sell' ELSE 'buy' END,
        'market', 'day', 200, 'filled', 200, 0, 0, '', now(), now(),
        1 + (i::bigint * 7919) %% %(accounts)s, 1 + i %% 500
 FROM generate_series(1, %(orders)s) i;
@@ -114,10 +118,10 @@ def timed(func, repeat: int) -> tuple[float, float]:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--executions", type=int, default=10_000_000)
-    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--executions", type=int, default=2_000 if SMOKE else 10_000_000)
+    parser.add_argument("--accounts", type=int, default=200 if SMOKE else 100_000)
     parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=1 if SMOKE else 5)
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = bench_database_url()

@@ -36,6 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 
 def bench_database_url(suffix: str = "_bench_orders") -> tuple[str, str, str]:
@@ -178,9 +180,11 @@ def pct(values, q):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--orders", type=int, default=16 if SMOKE else 2000)
+    parser.add_argument("--clients", type=int, default=2 if SMOKE else 8)
+    parser.add_argument(
+        "--workers", type=int, default=1 if SMOKE else 2, help="gunicorn worker processes"
+    )
     args = parser.parse_args()
 
     url, admin_url, name = bench_database_url()
@@ -239,7 +243,7 @@ def main():
                 "warning",
             ],
         )
-        deadline = time.time() + 120  # a busy machine boots gunicorn slowly
+        deadline = time.time() + 120  # Django's start takes a while on a loaded machine
         while True:
             try:
                 probe = http.client.HTTPConnection("127.0.0.1", web_port, timeout=1)
@@ -269,7 +273,7 @@ def main():
         start("applier", [python, "manage.py", "run_gateway", "--applier-only"])
         # Logged on when a first order fills.
         warm, _, _, _ = fire(web_port, accounts[:1], 1, "warm")
-        deadline = time.time() + 60
+        deadline = time.time() + 180
         while not Order.objects.filter(pk__in=list(warm), status=OrderStatus.FILLED).exists():
             if time.time() > deadline:
                 sys.exit("no fill: " + (tmp / "gateway.log").read_text()[-2000:])

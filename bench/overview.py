@@ -30,6 +30,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from holdings import account_with_positions  # noqa: E402
 
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+SMOKE = os.environ.get("BENCH_SMOKE") == "1"
+
 
 def account_with(n: int, account_number: str, symbol_prefix: str):
     account, user = account_with_positions(n, account_number, symbol_prefix, deposit="25000.00")
@@ -75,8 +78,8 @@ def measure(client, url, seconds: float, headers=None):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--positions", type=int, default=500)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--positions", type=int, default=20 if SMOKE else 500)
+    parser.add_argument("--seconds", type=float, default=0.2 if SMOKE else 10)
     args = parser.parse_args()
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]

@@ -28,7 +28,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-REPEAT = 200
+# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+REPEAT = 3 if os.environ.get("BENCH_SMOKE") == "1" else 200
 
 
 def timed(func, repeat=REPEAT) -> tuple[float, float]:
@@ -77,7 +78,7 @@ def main():
         print(f"database {connection.vendor}, cache {cache}, median/min of {REPEAT} (ms)")
         baseline, _ = timed(rows[0][1])
         for name, func in rows:
-            median, fastest = timed(func, REPEAT if "cold" not in name else 30)
+            median, fastest = timed(func, REPEAT if "cold" not in name else min(REPEAT, 30))
             print(f"{name:<45} {median:8.3f} {fastest:8.3f}   x{median / baseline:.1f}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -134,10 +134,15 @@ else:
         }
     }
     # kombu's filesystem transport: a broker with no server, shared through a folder.
+    # Its exchange tables (the control folder: the workers' pidbox, fanout bindings) sit
+    # inside that folder too; kombu's default is `control/` in the current directory.
+    # Messages are only files named `<time>_<uuid>.<queue>.msg`, so the subfolder is never
+    # taken for one. kombu creates it, not its parent (make setup creates that).
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 # Quotes (trading/market/market_data.py) are a pure function of the time, so a cache in each

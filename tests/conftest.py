@@ -5,14 +5,67 @@ import subprocess
 import time
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 QUICKFIX_RUNNING = False  # set when a test starts the shared routing engine simulator
 _EXIT_STATUS = 0
+
+
+# --- Hypothesis: the same examples on every run, and no timing-based failures -----------
+# A loaded 2-core machine made "input generation is slow" (HealthCheck.too_slow) fail a
+# test once. The profile is loaded for every run (pytest --hypothesis-profile=... may pick
+# another registered one): seeds derived from each test (derandomize), no deadline, no
+# example database, and the health checks that measure time or size suppressed.
+# Its caches (constants, unicode data) under var/ rather than .hypothesis/ in the checkout.
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY",
+    str(Path(__file__).resolve().parent.parent / "var" / "hypothesis"),
+)
+hypothesis_settings.register_profile(
+    "rushtrade",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.load_profile("rushtrade")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test's own @settings(suppress_health_check=[...], deadline=...) replaces the
+    profile's values instead of adding to them: keep the profile's as a floor, so no test
+    can turn the timing-based checks back on."""
+    floor = hypothesis_settings.default
+    for item in items:
+        test = getattr(item, "obj", None)
+        if not getattr(test, "is_hypothesis_test", False):
+            continue
+        test = getattr(test, "__func__", test)  # a test method: its function
+        # Where @given and @settings keep the test's settings (read when the test runs).
+        own = test._hypothesis_internal_use_settings
+        test._hypothesis_internal_use_settings = hypothesis_settings(
+            own,
+            deadline=floor.deadline,
+            derandomize=floor.derandomize,
+            suppress_health_check={*own.suppress_health_check, *floor.suppress_health_check},
+        )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "bench: runs a bench/ script at a tiny size (tests/project/test_bench_smoke.py)"
+    )
+
+
+# --- end of the hypothesis profile and the bench marker ----------------------------------
 
 
 def pytest_sessionstart(session):

@@ -619,9 +619,12 @@ def apply_message_reject(
             .order_by("-id")
             .first()
         )
-    if message is None and OutboxMessage.objects.filter(
-        session=session, sent_at__isnull=True, claimed_until__gt=timezone.now()
-    ).exists():
+    if (
+        message is None
+        and OutboxMessage.objects.filter(
+            session=session, sent_at__isnull=True, claimed_until__gt=timezone.now()
+        ).exists()
+    ):
         raise NotYet(f"35={kind} of MsgSeqNum {ref_seq_num}: a batch is still being sent")
     if message is None:
         raise Unapplicable(
