@@ -31,7 +31,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from holdings import account_with_positions  # noqa: E402
 
-# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+# BENCH_SMOKE=1: a tiny run that only checks the script still works
+# (tests/project/test_bench_smoke.py).
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 

@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.orders import bench_database_url, recreate_database  # noqa: E402
 
-# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+# BENCH_SMOKE=1: a tiny run that only checks the script still works
+# (tests/project/test_bench_smoke.py).
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 SOH = "\x01"

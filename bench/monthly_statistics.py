@@ -23,7 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rushtrade.settings")
 os.environ.setdefault("DEBUG", "1")
-# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+# BENCH_SMOKE=1: a tiny run that only checks the script still works
+# (tests/project/test_bench_smoke.py).
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 MONTH = date(2026, 10, 1)

@@ -36,7 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+# BENCH_SMOKE=1: a tiny run that only checks the script still works
+# (tests/project/test_bench_smoke.py).
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 
 

@@ -28,7 +28,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-# BENCH_SMOKE=1: a tiny run that only checks the script still works (tests/project/test_bench_smoke.py).
+# BENCH_SMOKE=1: a tiny run that only checks the script still works
+# (tests/project/test_bench_smoke.py).
 REPEAT = 3 if os.environ.get("BENCH_SMOKE") == "1" else 200
 
 
