@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -121,6 +121,26 @@ def cash_postings(
     if end:
         postings = postings.filter(entry__created_at__date__lte=end)
     return postings.order_by("-id")
+
+
+TRANSFER_KINDS = (JournalEntryKind.DEPOSIT, JournalEntryKind.WITHDRAWAL)
+
+
+def trading_cash_since(account: Account, since: datetime) -> Decimal:
+    """Cash that came into (+) or left (-) the account since `since` by anything but
+    deposits and withdrawals (and their reversals): trades, commissions, fees, interest.
+    With the change in its positions' value, it is what the account gained or lost."""
+    total = (
+        Posting.objects.filter(
+            ledger_account__account=account,
+            ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH,
+            entry__created_at__gte=since,
+        )
+        .exclude(entry__kind__in=TRANSFER_KINDS)
+        .exclude(entry__reverses__kind__in=TRANSFER_KINDS)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return total or Decimal("0")
 
 
 def lock_account(account: Account | int) -> Account:

@@ -33,6 +33,21 @@ class RestrictedJurisdictionAdmin(admin.ModelAdmin):
     search_fields = ("name", "region")
 
 
+class FlaggedDataFilter(admin.SimpleListFilter):
+    """Applications whose saved data a later check flagged (see migration 0009)."""
+
+    title = "flagged data"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged for checking")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(events__action="data_flagged").distinct()
+        return queryset
+
+
 class EventInline(ReadOnlyInline):
     model = ApplicationEvent
     fields = ("created_at", "actor", "action", "from_status", "to_status", "note")
@@ -82,7 +97,7 @@ class AccountApplicationAdmin(StaffActionMixin, admin.ModelAdmin):
         "flags",
         "submitted_at",
     )
-    list_filter = ("status", "account_type", "tax_form", "country", "submitted_at")
+    list_filter = ("status", "account_type", "tax_form", FlaggedDataFilter, "submitted_at")
     search_fields = (
         "applicant__email",
         "given_name",
@@ -120,15 +135,17 @@ class AccountApplicationAdmin(StaffActionMixin, admin.ModelAdmin):
 
     @admin.display(description="check results")
     def check_results(self, obj):
-        if not obj.review_reasons:
+        problems = onboarding.data_problems(obj)
+        flagged = obj.events.filter(action="data_flagged")
+        rows = [
+            *((r.get("code"), r.get("message")) for r in obj.review_reasons),
+            *((f"{name}: {e.code}", e.message) for name, e in problems.items()),
+            *(("data_flagged", event.note) for event in flagged),
+        ]
+        if not rows:
             return "No flags." if obj.submitted_at else "Not submitted yet."
         return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><code>{}</code>: {}</li>",
-                ((r.get("code"), r.get("message")) for r in obj.review_reasons),
-            ),
+            "<ul>{}</ul>", format_html_join("", "<li><code>{}</code>: {}</li>", rows)
         )
 
     @admin.display(description="tax id")

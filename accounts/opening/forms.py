@@ -3,6 +3,7 @@
 # --- The account application wizard -----------------------------------------------------
 
 from django import forms
+from django_countries import countries
 
 from accounts.opening.models import AccountApplication, AccountType, Agreement
 from rushtrade.forms import BootstrapMixin
@@ -218,10 +219,18 @@ class ReviewForm(BootstrapMixin, forms.Form):
 
     title = "Review and submit"
 
-    treaty_country = forms.CharField(
-        required=False, max_length=2, label="Treaty country (W-8BEN, two-letter code)"
+    treaty_country = forms.ChoiceField(
+        required=False,
+        label="Treaty country (W-8BEN Part II)",
+        help_text="Your country of tax residence, if it has an income tax treaty with the "
+        "United States and you claim its reduced rate of withholding.",
     )
-    treaty_article = forms.CharField(required=False, max_length=50, label="Treaty article")
+    treaty_article = forms.CharField(
+        required=False,
+        max_length=50,
+        label="Treaty article",
+        help_text="The treaty article and paragraph, e.g. Article 10(2)(b).",
+    )
     tax_certification_signature = forms.CharField(
         max_length=200,
         label="Signature: type your full legal name",
@@ -242,6 +251,11 @@ class ReviewForm(BootstrapMixin, forms.Form):
             ]
         if application.tax_form != "w8ben":
             del self.fields["treaty_country"], self.fields["treaty_article"]
+        else:
+            self.fields["treaty_country"].choices = [
+                ("", "No treaty benefits claimed"),
+                *((code, name) for code, name in countries),
+            ]
 
     def changes(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "agreements"}

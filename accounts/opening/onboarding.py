@@ -200,6 +200,13 @@ def _depends(field: str, changes: dict) -> bool:
     return bool(_DEPENDENCIES.get(field, set()) & set(changes))
 
 
+def data_problems(application: AccountApplication) -> rules.Errors:
+    """What the saved application fails under today's rules: values saved before a rule
+    existed (e.g. a treaty country typed as free text) stay as they were, for staff to see."""
+    _, errors = rules.clean_values(_values(application))
+    return errors
+
+
 def accepted_agreements(application: AccountApplication) -> set[str]:
     return {
         a.agreement

@@ -66,6 +66,16 @@ FOREIGN_TIN_MODULES = {
     "ZA": "tin",
 }
 
+# Every country an application names, as an ISO 3166-1 alpha-2 code.
+COUNTRY_FIELDS = {
+    "citizenship": "Citizenship",
+    "tax_residence": "Country of tax residence",
+    "country": "Country",
+    "mailing_country": "Mailing country",
+    "tax_id_country": "Issuing country",
+    "treaty_country": "Treaty country",
+}
+
 PO_BOX = re.compile(r"\b(p\.?\s*o\.?\s*box|post\s+office\s+box|pmb)\b", re.IGNORECASE)
 PASSPORT_OR_ID = re.compile(r"^[A-Z0-9]{5,20}$")
 NAME = re.compile(r"^[^\d@#$%^*_=+<>{}\[\]|\\/]+$")
@@ -123,6 +133,19 @@ def _postal_code_field(country: str):
         if field is not None:
             return field
     return None
+
+
+def clean_country(value: str, label: str = "Country") -> str:
+    """An ISO 3166-1 alpha-2 code that django-countries knows, upper-cased; a name, a
+    misspelled or retired code is refused (a 2-letter cut of "Germany" is Georgia's GE,
+    so codes are never guessed from names)."""
+    code = str(value).strip().upper()
+    if len(code) != 2 or code not in dict(countries):
+        raise ValidationError(
+            f"{label}: choose a country from the list ({value!r} is not an ISO country code).",
+            code="invalid_country",
+        )
+    return code
 
 
 def clean_postal_code(country: str, value: str) -> str:
@@ -248,6 +271,29 @@ def clean_values(values: dict, today: date | None = None) -> tuple[dict, Errors]
             errors[name] = FieldError(
                 "invalid_name", "Use letters, spaces, hyphens and apostrophes only."
             )
+
+    for name, label in COUNTRY_FIELDS.items():
+        if get(name):
+            _run(errors, cleaned, name, clean_country, get(name), label)
+    if get("treaty_country") and "treaty_country" not in errors:
+        treaty, residence = cleaned["treaty_country"], get("tax_residence")
+        if "US" in (get("citizenship"), residence):
+            errors["treaty_country"] = FieldError(
+                "treaty_not_applicable",
+                "Treaty country: treaty benefits are claimed on Form W-8BEN, by applicants "
+                "who are not US persons.",
+            )
+        elif residence and treaty != residence:
+            errors["treaty_country"] = FieldError(
+                "treaty_country_mismatch",
+                f"Treaty country: a treaty is claimed for your country of tax residence "
+                f"({country_name(residence)}), not {country_name(treaty)}.",
+            )
+    if get("treaty_article") and not get("treaty_country"):
+        errors["treaty_article"] = FieldError(
+            "treaty_country_required",
+            "Treaty article: choose the treaty country this article belongs to.",
+        )
 
     # Jurisdiction: residence and tax residence decide; say so as early as it is known.
     for name in ("tax_residence", "country"):

@@ -196,3 +196,22 @@ def test_documents_are_the_holders_only(client, account):
     # Their own account number with someone else's execution id: also not found.
     own = stranger.account_number
     assert client.get(reverse("account-confirmation", args=[own, execution.pk])).status_code == 404
+
+
+def test_statement_prints_the_bank_mask_and_names_in_the_core_font(customer, account, caplog):
+    """Issue 15, point 5: the bank mask "••••6789" printed as "????6789"."""
+    holder = account.holders.get()
+    holder.first_name, holder.last_name = "Łukasz", "Dvořák"
+    holder.save()
+    today = timezone.localdate()
+    url = reverse("account-statement", args=[account.account_number, today.year, today.month])
+    text = pdf_text(customer.get(url).content)
+    assert "ACH deposit from Checking ****6789" in text
+    assert "Lukasz Dvorák" in text  # á is in Latin-1; ř and Ł are not
+    assert "?" not in text
+    assert "core font lacks" not in caplog.text
+
+
+def test_characters_without_a_substitute_print_as_question_marks_and_are_logged(caplog):
+    assert documents._latin1("Müller – 5 → 6 • ✓") == "Müller - 5 -> 6 * ?"
+    assert "U+2713" in caplog.text

@@ -10,6 +10,8 @@ Public API (what other code calls):
   `market_data` cache (Redis with REDIS_URL, else each process's memory).
 - `get_previous_close(symbol, at=None) -> Decimal | None`: the close of the session
   before the one the quote at `at` belongs to (for "change from previous close").
+- `previous_close_time(at=None) -> datetime`: when that previous session closed (what
+  "today's trades" count from).
 - `is_market_open(at=None) -> bool`: the regular session, 9:30 to 16:00 New York time
   on NYSE trading days, 13:00 on early-close days (exchange-calendars' XNYS).
 - `record_daily_closes(day=None) -> int`: stores a `DailyClose` per active security for
@@ -129,6 +131,15 @@ def quote_session(at: datetime | None = None) -> tuple[Session, bool]:
     if session is not None and at >= session.open:
         return session, at < session.close
     return _session_before(day), False
+
+
+def previous_close_time(at: datetime | None = None) -> datetime:
+    """When the previous close was (aware): the close of the session before the quote's
+    session at `at`. "Day change" counts from it: trades since then are today's."""
+    session, _ = quote_session(at)
+    previous = _session(session.previous)
+    assert previous is not None  # the previous session of a session is one
+    return previous.close
 
 
 def is_market_open(at: datetime | None = None) -> bool:
@@ -393,6 +404,7 @@ __all__ = [
     "is_market_open",
     "last_closed_session",
     "on_tick",
+    "previous_close_time",
     "provider",
     "quote_around",
     "quote_session",

@@ -320,14 +320,39 @@ def _checked(symbol, side, order_type, time_in_force, qty, limit_price, stop_pri
 
 @dataclass(frozen=True)
 class Preview:
+    """What the ticket shows before placing. The estimated price is what the order is
+    expected to trade at (the quote's ask for a buy, its bid for a sale, or the order's
+    limit or stop); the hold is what a buy sets aside from buying power until it fills,
+    with the buffer above the ask for a market order: two figures, not one."""
+
     request: OrderRequest
-    price: Decimal  # per share: the limit, or the ask/stop plus the buffer for a buy
-    principal: Decimal
+    price: Decimal  # estimated price per share
+    price_basis: str  # "ask", "bid", "limit" or "stop": where the estimate comes from
+    principal: Decimal  # price x shares
     commission: Decimal
     fees: Decimal  # SEC fee and FINRA TAF (sales)
-    total: Decimal  # what a buy costs / a sale brings, at that price
+    total: Decimal  # what a buy is estimated to cost / a sale to bring
+    hold: Decimal  # set aside from buying power until a buy fills (0 for a sale)
+    hold_price: Decimal | None  # per share in the hold (with any buffer); None for a sale
     buying_power: Decimal
     shares_available: int
+
+    @property
+    def hold_has_buffer(self) -> bool:
+        return self.hold_price is not None and self.hold_price != self.price
+
+
+def estimated_execution_price(request: OrderRequest, quote) -> tuple[Decimal, str]:
+    """The price the order is expected to trade at, and where it comes from: a limit
+    order's limit, a stop order's stop (it becomes a market order there), else the side
+    of the quote it would take (the ask for a buy, the bid for a sale)."""
+    if request.limit_price is not None:
+        return request.limit_price, "limit"
+    if request.stop_price is not None:
+        return request.stop_price, "stop"
+    if quote is None:
+        raise _invalid("symbol", "no_quote", "No price is available for this symbol now.")
+    return (quote.ask, "ask") if request.side == OrderSide.BUY else (quote.bid, "bid")
 
 
 def preview_order(
@@ -341,30 +366,28 @@ def preview_order(
     limit_price=None,
     stop_price=None,
 ) -> Preview:
-    """What the order ticket shows before placing: the same checks as placing, and the
-    estimated cost or proceeds; nothing is written."""
+    """What the order ticket shows before placing: the same checks as placing, the
+    estimated cost or proceeds at the quote, and the hold; nothing is written."""
     security, quote, request = _checked(
         symbol, side, order_type, time_in_force, qty, limit_price, stop_price
     )
-    if request.side == OrderSide.BUY:
-        price = estimated_price(request, quote)
-    else:
-        price = request.limit_price or request.stop_price or (quote.bid if quote else Decimal(0))
+    price, basis = estimated_execution_price(request, quote)
     principal = (price * request.qty).quantize(CENT, ROUND_HALF_UP)
     charges = fees.charges(request.side, request.qty, price)
-    total = (
-        principal + charges.commission
-        if request.side == OrderSide.BUY
-        else principal - charges.total
-    )
+    buying = request.side == OrderSide.BUY
+    total = principal + charges.commission if buying else principal - charges.total
+    hold, _ = estimated_cost(request, quote)
     lmv = long_market_value(account) if account.is_margin else Decimal("0")
     return Preview(
         request,
         price,
+        basis,
         principal,
         charges.commission,
         charges.fees,
         total,
+        hold,
+        estimated_price(request, quote) if buying else None,
         ledger.balances(account, long_market_value=lmv).buying_power,
         shares_available(account, security),
     )

@@ -3,6 +3,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -60,6 +61,7 @@ def order_ticket(request, number):
             "account": account,
             "form": form,
             "preview": preview,
+            "market_order_buffer": (settings.MARKET_ORDER_BUFFER * 100).normalize(),
             "status": 200 if not form.errors else 400,
         },
         status=400 if form.errors else 200,

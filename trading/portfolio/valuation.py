@@ -1,19 +1,21 @@
 """What an account holds and what it is worth now: positions valued at the latest
-quotes, day change against the previous close, unrealized P&L against average cost,
+quotes, day change against the previous close (or the price paid, for shares bought
+since), unrealized P&L against average cost,
 balances from the cash ledger, and the account's value history from its daily
 snapshots. Reads only, in a fixed number of queries whatever the number of positions."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import DecimalField, F, Sum
 from django.utils import timezone
 
 from accounts.money import ledger
 from accounts.opening.models import Account
 from trading.market import market_data
 from trading.market.models import Security
-from trading.orders.models import Position
+from trading.orders.models import Execution, OrderSide, Position
 from trading.reporting.models import AccountSnapshot
 
 ZERO = Decimal("0")
@@ -29,12 +31,18 @@ def _pct(part: Decimal, whole: Decimal) -> Decimal | None:
 
 @dataclass
 class Holding:
+    """A position at the latest quote. Day change: the shares held at the previous close
+    against that close, the shares bought since against what was paid for them."""
+
     security: Security
     qty: int
     avg_cost: Decimal
     realized_pnl: Decimal
     last: Decimal | None
     previous_close: Decimal | None
+    bought_today: int = 0  # shares bought since the previous close
+    bought_today_cost: Decimal = ZERO  # what they cost (price x shares, before commission)
+    net_today: int = 0  # shares bought less shares sold since the previous close
 
     @property
     def symbol(self) -> str:
@@ -50,16 +58,47 @@ class Holding:
         return (price * self.qty).quantize(CENT, ROUND_HALF_UP)
 
     @property
+    def held_today(self) -> int:
+        """Of the shares held, those bought since the previous close (sales since then
+        are taken from the shares held overnight first)."""
+        return max(0, min(self.bought_today, self.qty))
+
+    @property
+    def _day_base(self) -> tuple[Decimal, Decimal] | None:
+        """(change, what it is measured against) for the shares held now."""
+        if self.last is None:
+            return None
+        change, base = ZERO, ZERO
+        overnight = self.qty - self.held_today
+        if overnight:
+            if self.previous_close is None:
+                return None
+            change += (self.last - self.previous_close) * overnight
+            base += self.previous_close * overnight
+        if self.held_today:
+            paid = self.bought_today_cost / self.bought_today
+            change += (self.last - paid) * self.held_today
+            base += paid * self.held_today
+        return change, base
+
+    @property
     def day_change(self) -> Decimal:
-        if self.last is None or self.previous_close is None:
-            return ZERO
-        return ((self.last - self.previous_close) * self.qty).quantize(CENT, ROUND_HALF_UP)
+        figures = self._day_base
+        return figures[0].quantize(CENT, ROUND_HALF_UP) if figures else ZERO
 
     @property
     def day_change_pct(self) -> Decimal | None:
-        if self.last is None or not self.previous_close:
-            return None
-        return _pct(self.last - self.previous_close, self.previous_close)
+        figures = self._day_base
+        return _pct(*figures) if figures else None
+
+    @property
+    def start_value(self) -> Decimal:
+        """The value at the previous close of the shares held then."""
+        shares = self.qty - self.net_today
+        price = next(
+            (p for p in (self.previous_close, self.last, self.avg_cost) if p is not None), ZERO
+        )
+        return (price * shares).quantize(CENT, ROUND_HALF_UP)
 
     @property
     def unrealized(self) -> Decimal:
@@ -72,9 +111,16 @@ class Holding:
 
 @dataclass
 class Portfolio:
+    """An account's balances and holdings. Day change is the equity's since the previous
+    close net of deposits and withdrawals: the holdings' values now, less the value at
+    the close of what was held then, plus the cash trades, commissions and fees moved
+    since (`trading_cash`; `sold_out_value`: positions held then and sold since)."""
+
     account: Account
     balances: ledger.Balances
     holdings: list[Holding] = field(default_factory=list)
+    trading_cash: Decimal = ZERO
+    sold_out_value: Decimal = ZERO
 
     @property
     def market_value(self) -> Decimal:
@@ -86,7 +132,8 @@ class Portfolio:
 
     @property
     def day_change(self) -> Decimal:
-        return sum((h.day_change for h in self.holdings), ZERO)
+        start = sum((h.start_value for h in self.holdings), ZERO) + self.sold_out_value
+        return self.market_value + self.trading_cash - start
 
     @property
     def day_change_pct(self) -> Decimal | None:
@@ -111,9 +158,39 @@ class Portfolio:
         return [(label, value, _pct(value, equity) or ZERO) for label, value in parts]
 
 
-def holdings(account: Account) -> list[Holding]:
+@dataclass
+class _Trades:
+    symbol: str
+    bought: int = 0
+    bought_cost: Decimal = ZERO
+    sold: int = 0
+
+
+def trades_since(account: Account, since: datetime) -> dict[int, _Trades]:
+    """Shares bought and sold per security since `since` (one query)."""
+    rows = (
+        Execution.objects.filter(order__account=account, executed_at__gte=since)
+        .values("order__security_id", "order__security__symbol", "order__side")
+        .annotate(
+            shares=Sum("qty"),
+            cost=Sum(F("qty") * F("price"), output_field=DecimalField(decimal_places=4)),
+        )
+    )
+    trades: dict[int, _Trades] = {}
+    for row in rows:
+        t = trades.setdefault(row["order__security_id"], _Trades(row["order__security__symbol"]))
+        if row["order__side"] == OrderSide.BUY:
+            t.bought, t.bought_cost = row["shares"], Decimal(row["cost"])
+        else:
+            t.sold = row["shares"]
+    return trades
+
+
+def holdings(account: Account, trades: dict[int, _Trades] | None = None) -> list[Holding]:
     """Open positions (by symbol) at the latest quotes: one query, one cache round trip
-    for quotes and one for previous closes (plus at most two queries on a cache miss)."""
+    for quotes and one for previous closes (plus at most two queries on a cache miss).
+    `trades`: today's (see trades_since), for the day change of shares bought today."""
+    trades = trades or {}
     positions = list(
         Position.objects.filter(account=account)
         .exclude(qty=0)
@@ -123,6 +200,7 @@ def holdings(account: Account) -> list[Holding]:
     symbols = [p.security.symbol for p in positions]
     quotes = market_data.get_quotes(symbols) if symbols else {}
     closes = market_data.get_previous_closes(symbols) if symbols else {}
+    none = _Trades("")
     return [
         Holding(
             security=p.security,
@@ -131,16 +209,33 @@ def holdings(account: Account) -> list[Holding]:
             realized_pnl=p.realized_pnl,
             last=quotes[p.security.symbol].last if p.security.symbol in quotes else None,
             previous_close=closes.get(p.security.symbol),
+            bought_today=trades.get(p.security_id, none).bought,
+            bought_today_cost=trades.get(p.security_id, none).bought_cost,
+            net_today=trades.get(p.security_id, none).bought - trades.get(p.security_id, none).sold,
         )
         for p in positions
     ]
 
 
 def portfolio(account: Account) -> Portfolio:
-    held = holdings(account)
+    since = market_data.previous_close_time()
+    trades = trades_since(account, since)
+    held = holdings(account, trades)
     long_value = sum((h.market_value for h in held if h.qty > 0), ZERO)
     lmv = long_value if account.is_margin else ZERO
-    return Portfolio(account, ledger.balances(account, long_market_value=lmv), held)
+    held_ids = {h.security.pk for h in held}
+    sold_out = {t.symbol: t.sold - t.bought for pk, t in trades.items() if pk not in held_ids}
+    sold_out = {symbol: shares for symbol, shares in sold_out.items() if shares}
+    closes = market_data.get_previous_closes(list(sold_out)) if sold_out else {}
+    return Portfolio(
+        account,
+        ledger.balances(account, long_market_value=lmv),
+        held,
+        trading_cash=ledger.trading_cash_since(account, since),
+        sold_out_value=sum(
+            ((closes.get(symbol) or ZERO) * shares for symbol, shares in sold_out.items()), ZERO
+        ).quantize(CENT, ROUND_HALF_UP),
+    )
 
 
 def history(account: Account, period: str = "1M", today: date | None = None) -> list[tuple]:

@@ -5,6 +5,8 @@ The figures come from the ledger and the executions with database aggregates; th
 is laid out with fpdf2's core fonts (Latin-1 text only)."""
 
 import calendar
+import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,6 +26,7 @@ from trading.orders.models import Execution, OrderSide
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+logger = logging.getLogger(__name__)
 
 
 def _money(value: Decimal) -> str:
@@ -31,8 +34,50 @@ def _money(value: Decimal) -> str:
     return f"{sign}${abs(value):,.2f}"
 
 
+# Characters the pages use that the PDF core fonts (Latin-1) lack, and what prints
+# instead: the bank mask "••••6789" printed as "????6789" before.
+_PDF_SUBSTITUTES = str.maketrans(
+    {
+        "\u2022": "*",  # bullet (masks)
+        "\u2212": "-",  # minus sign
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u2192": "->",
+        "\u0141": "L",  # letters without a decomposition into a Latin-1 one
+        "\u0142": "l",
+        "\u0110": "D",
+        "\u0111": "d",
+        "\u0131": "i",
+        "\u0152": "OE",
+        "\u0153": "oe",
+    }
+)
+
+
 def _latin1(text: str) -> str:
-    return text.replace("\u2212", "-").encode("latin-1", "replace").decode("latin-1")
+    """`text` as the core fonts can print it: known substitutes, then accents dropped
+    from letters outside Latin-1 (Č -> C); anything left prints as "?" and is logged."""
+    text = text.translate(_PDF_SUBSTITUTES)
+    if all(ord(c) < 256 for c in text):
+        return text
+    text = "".join(
+        c
+        if ord(c) < 256
+        else "".join(d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d))
+        for c in text
+    )
+    missing = sorted({c for c in text if ord(c) > 255})
+    if missing:
+        logger.warning(
+            "PDF text has characters the core font lacks, printed as '?': %s",
+            " ".join(f"U+{ord(c):04X}" for c in missing),
+        )
+    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 class _Document(FPDF):

@@ -1,4 +1,5 @@
-"""Demo data for the embedded run: a staff user and a demo customer, both verified."""
+"""Demo data for the embedded run: a staff user and a demo customer, both verified; the
+customer's account has two years behind it (trading/simulation/history.py)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +11,7 @@ from accounts.money import funding
 from accounts.opening import onboarding
 from accounts.opening.models import ApplicationStatus
 from accounts.users.models import User
+from trading.simulation.history import give_demo_history
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,9 @@ CUSTOMER_EMAIL = "demo@rushtrade.test"
 
 
 @transaction.atomic
-def ensure_demo_users(password: str) -> list[DemoLogin]:
-    """Create (or reset the password of) the demo logins; safe to run at every start."""
+def ensure_demo_users(password: str, history: bool = True) -> list[DemoLogin]:
+    """Create (or reset the password of) the demo logins; safe to run at every start.
+    With `history`, a new demo customer's account is two years old at first login."""
     logins = []
     for role, email, names, staff in (
         ("staff", STAFF_EMAIL, ("Olivia", "Operations"), True),
@@ -47,7 +50,7 @@ def ensure_demo_users(password: str) -> list[DemoLogin]:
         )
         logins.append(DemoLogin(role, email, password))
         if not staff:
-            ensure_demo_account(user)
+            ensure_demo_account(user, history=history)
     return logins
 
 
@@ -81,11 +84,13 @@ DEMO_APPLICATION = {
 }
 
 
-def ensure_demo_account(user: User) -> None:
-    """The demo customer has an open individual cash account from an approved application,
-    a linked bank and a settled first deposit."""
+def ensure_demo_account(user: User, history: bool = True) -> None:
+    """The demo customer has an open individual cash account from an approved application
+    and a linked bank; with `history`, made when the account is new: two years of
+    deposits, trades and daily values; without: one settled deposit."""
     account = user.accounts.first()
-    if account is None:
+    new = account is None
+    if new:
         account = _open_demo_account(user)
     link = account.bank_links.filter(active=True).first() or funding.link_bank(
         account,
@@ -95,6 +100,11 @@ def ensure_demo_account(user: User) -> None:
         bank_account_type="checking",
         nickname="Demo checking",
     )
+    if history and new:
+        give_demo_history(account, link, user)
+        return
+    if account.transfers.filter(client_transfer_id__startswith="demo-history").exists():
+        return  # it has its two years
     transfer, _created = funding.request_transfer(
         account,
         user,

@@ -44,3 +44,14 @@ def shares(value) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def price(value) -> str:
+    """A per-share price: cents, or four places when it has sub-penny digits
+    ($100.01, $105.0105, $0.1234)."""
+    amount = _decimal(value)
+    if amount is None:
+        return ""
+    places = 2 if amount == amount.quantize(Decimal("0.01")) else 4
+    return f"{MINUS if amount < 0 else ''}${abs(amount):,.{places}f}"
