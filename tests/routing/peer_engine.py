@@ -151,7 +151,8 @@ seconds pass (then "ok": false, "error": "timeout", and what there is so far).
   send msg_type=T fields={"tag": "value", ...} -> seq, delivered: any message, as given
   logout [text=T] [refuse_logons=false] [timeout=10]
                                      -> session state once logged out; the gateway may log
-                                        on again at once, or (refuse_logons=true) not until
+                                        on again at once, or (refuse_logons=true) only
+                                        after `allow_logons`
   allow_logons                       -> session state
   wire [direction=in|out|all] [since_line=I] -> lines: the raw FileLog of the session
   events [tail=N]                    -> lines: QuickFIX's event log
@@ -171,8 +172,11 @@ QuickFIX (1.16, Python) facts this relies on
 - Raising quickfix.IncorrectTagValue(tag) in fromApp makes QuickFIX send the 35=3 (with
   RefSeqNum, RefTagID, RefMsgType, SessionRejectReason 5 and a fixed Text); raising
   UnsupportedMessageType gives a 35=j with 380=3 but no BusinessRejectRefID.
-- Session.logout() also disables the session: an acceptor then refuses logons until
-  Session.logon() enables it again.
+- Session.logout() also disables the session: the acceptor then refuses every logon
+  ("Session is not enabled for logon") until Session.logon() enables it again.
+- SocketAcceptPort=0 does not work: the acceptor files its session under the port it got
+  but looks an incoming connection up under 0, and the logon fails. So PeerProcess picks
+  the port and holds it (reserve_port) while the peer runs and between restarts.
 
 Test fixture:
 
@@ -181,9 +185,11 @@ Test fixture:
     @pytest.fixture
     def peer(tmp_path):
         p = PeerProcess(tmp_path / "peer", behaviour={"mode": "fill"})
-        p.start()                 # returns when the READY line came (or raises)
-        yield p                   # p.port (FIX), p.control("wait_logon"), p.restart(), p.kill()
-        p.stop()                  # SIGTERM, then SIGKILL after 15 s
+        p.start()        # returns once it listens (the READY line), or raises
+        yield p          # the gateway connects to 127.0.0.1:p.port as RUSHTRADE -> ROUTER;
+                         # p.control("wait_logon"), p.control("set", mode="rest"),
+                         # p.restart() (same port and store), p.kill() then p.start()
+        p.stop()         # SIGTERM (it logs out), SIGKILL after 15 s; frees the port
 """
 
 from __future__ import annotations
