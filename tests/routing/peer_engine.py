@@ -19,6 +19,8 @@ quickfix), non-stop session, no resets at logon/logout/disconnect, logons only f
     PEER READY {"fix_port": 9878, "control_port": 40123, "pid": 4242, "run": "r5f3a..."}
 
 SIGTERM or SIGINT: logs out (QuickFIX waits for the logout, about a second), then exits 0.
+With --lifeline (PeerProcess passes it) the same when stdin reaches EOF, i.e. when the test
+process that started it has gone, so that no peer outlives a killed test run.
 `tests.routing.peer_engine.PeerProcess` starts, restarts, stops and kills it for a test.
 
 Behaviours
@@ -1462,6 +1464,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--control-port", type=int, default=0, help="0: any free port")
     parser.add_argument("--allow", default="127.0.0.1", help="AllowedRemoteAddresses ('' for any)")
     parser.add_argument("--data-dictionary", type=Path, default=None)
+    parser.add_argument(
+        "--lifeline",
+        action="store_true",
+        help="stop (logging out) when stdin reaches EOF: the parent that holds it has gone",
+    )
     parser.add_argument("--behaviour", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
 
@@ -1510,6 +1517,10 @@ def main(argv: list[str] | None = None) -> None:
         name="quit",
         daemon=True,
     ).start()
+    if args.lifeline:
+        threading.Thread(
+            target=lambda: (sys.stdin.buffer.read(), quit_event.set()), name="lifeline", daemon=True
+        ).start()
 
     ready = {
         "fix_port": args.port,
@@ -1650,6 +1661,7 @@ class PeerProcess:
             self.target,
             "--control-port",
             "0",
+            "--lifeline",
         ]
         for key, value in self.behaviour.items():
             if isinstance(value, list | tuple):
@@ -1696,8 +1708,9 @@ class PeerProcess:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.workdir / "peer.stderr", "ab") as stderr:
+            # stdin is the lifeline: if this process dies, the peer sees EOF and stops.
             self.process = subprocess.Popen(
-                self.command_line(), stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL
+                self.command_line(), stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.PIPE
             )
         deadline = time.monotonic() + self.start_timeout
         line = b""
@@ -1747,8 +1760,7 @@ class PeerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
+        self._close_pipes()
         return self.process.returncode
 
     def kill(self) -> None:
@@ -1759,8 +1771,13 @@ class PeerProcess:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout) if self.process else ():
+            if pipe:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def restart(self, behaviour: dict[str, Any] | None = None) -> PeerProcess:
         """Stop and start again on the same port and store (the gateway reconnects there;
