@@ -19,6 +19,8 @@ quickfix), non-stop session, no resets at logon/logout/disconnect, logons only f
     PEER READY {"fix_port": 9878, "control_port": 40123, "pid": 4242, "run": "r5f3a..."}
 
 SIGTERM or SIGINT: logs out (QuickFIX waits for the logout, about a second), then exits 0.
+With --lifeline (PeerProcess passes it) the same when stdin reaches EOF, i.e. when the test
+process that started it has gone, so that no peer outlives a killed test run.
 `tests.routing.peer_engine.PeerProcess` starts, restarts, stops and kills it for a test.
 
 Behaviours
@@ -151,7 +153,8 @@ seconds pass (then "ok": false, "error": "timeout", and what there is so far).
   send msg_type=T fields={"tag": "value", ...} -> seq, delivered: any message, as given
   logout [text=T] [refuse_logons=false] [timeout=10]
                                      -> session state once logged out; the gateway may log
-                                        on again at once, or (refuse_logons=true) not until
+                                        on again at once, or (refuse_logons=true) only
+                                        after `allow_logons`
   allow_logons                       -> session state
   wire [direction=in|out|all] [since_line=I] -> lines: the raw FileLog of the session
   events [tail=N]                    -> lines: QuickFIX's event log
@@ -171,8 +174,11 @@ QuickFIX (1.16, Python) facts this relies on
 - Raising quickfix.IncorrectTagValue(tag) in fromApp makes QuickFIX send the 35=3 (with
   RefSeqNum, RefTagID, RefMsgType, SessionRejectReason 5 and a fixed Text); raising
   UnsupportedMessageType gives a 35=j with 380=3 but no BusinessRejectRefID.
-- Session.logout() also disables the session: an acceptor then refuses logons until
-  Session.logon() enables it again.
+- Session.logout() also disables the session: the acceptor then refuses every logon
+  ("Session is not enabled for logon") until Session.logon() enables it again.
+- SocketAcceptPort=0 does not work: the acceptor files its session under the port it got
+  but looks an incoming connection up under 0, and the logon fails. So PeerProcess picks
+  the port and holds it (reserve_port) while the peer runs and between restarts.
 
 Test fixture:
 
@@ -181,9 +187,11 @@ Test fixture:
     @pytest.fixture
     def peer(tmp_path):
         p = PeerProcess(tmp_path / "peer", behaviour={"mode": "fill"})
-        p.start()                 # returns when the READY line came (or raises)
-        yield p                   # p.port (FIX), p.control("wait_logon"), p.restart(), p.kill()
-        p.stop()                  # SIGTERM, then SIGKILL after 15 s
+        p.start()        # returns once it listens (the READY line), or raises
+        yield p          # the gateway connects to 127.0.0.1:p.port as RUSHTRADE -> ROUTER;
+                         # p.control("wait_logon"), p.control("set", mode="rest"),
+                         # p.restart() (same port and store), p.kill() then p.start()
+        p.stop()         # SIGTERM (it logs out), SIGKILL after 15 s; frees the port
 """
 
 from __future__ import annotations
@@ -1456,6 +1464,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--control-port", type=int, default=0, help="0: any free port")
     parser.add_argument("--allow", default="127.0.0.1", help="AllowedRemoteAddresses ('' for any)")
     parser.add_argument("--data-dictionary", type=Path, default=None)
+    parser.add_argument(
+        "--lifeline",
+        action="store_true",
+        help="stop (logging out) when stdin reaches EOF: the parent that holds it has gone",
+    )
     parser.add_argument("--behaviour", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
 
@@ -1504,6 +1517,10 @@ def main(argv: list[str] | None = None) -> None:
         name="quit",
         daemon=True,
     ).start()
+    if args.lifeline:
+        threading.Thread(
+            target=lambda: (sys.stdin.buffer.read(), quit_event.set()), name="lifeline", daemon=True
+        ).start()
 
     ready = {
         "fix_port": args.port,
@@ -1644,6 +1661,7 @@ class PeerProcess:
             self.target,
             "--control-port",
             "0",
+            "--lifeline",
         ]
         for key, value in self.behaviour.items():
             if isinstance(value, list | tuple):
@@ -1690,8 +1708,9 @@ class PeerProcess:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.workdir / "peer.stderr", "ab") as stderr:
+            # stdin is the lifeline: if this process dies, the peer sees EOF and stops.
             self.process = subprocess.Popen(
-                self.command_line(), stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL
+                self.command_line(), stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.PIPE
             )
         deadline = time.monotonic() + self.start_timeout
         line = b""
@@ -1741,8 +1760,7 @@ class PeerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
+        self._close_pipes()
         return self.process.returncode
 
     def kill(self) -> None:
@@ -1753,8 +1771,13 @@ class PeerProcess:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout) if self.process else ():
+            if pipe:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def restart(self, behaviour: dict[str, Any] | None = None) -> PeerProcess:
         """Stop and start again on the same port and store (the gateway reconnects there;
