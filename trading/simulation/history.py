@@ -163,56 +163,49 @@ def _accounts(customers: list[_Customer]) -> None:
         customer.account = account
 
 
-def _activity(customers, securities, closes, days) -> None:
-    """Deposits, buys and sells, day by day; a closing account sells out and withdraws."""
-    rng = random.Random(1104)  # noqa: S311
-    cash_ledgers = dict(
-        LedgerAccount.objects.filter(account__in=[c.account for c in customers]).values_list(
-            "account_id", "pk"
-        )
-    )
-    firm = {
-        kind: LedgerAccount.objects.get_or_create(account=None, kind=kind)[0].pk
-        for kind in (
-            LedgerAccountKind.FIRM_BANK,
-            LedgerAccountKind.CLEARING,
-            LedgerAccountKind.COMMISSION_REVENUE,
-        )
-    }
-    entries, lines, orders, fills = [], [], [], []
-    opening = defaultdict(list)
-    closing = defaultdict(list)
-    for c in customers:
-        opening[c.opened].append(c)
-        if c.closes_on:
-            closing[c.closes_on].append(c)
-    active: list[_Customer] = []
+@dataclass
+class _Book:
+    """The history's journal entries, orders and fills, gathered in memory day by day and
+    stored in bulk at the end."""
 
-    def post(c, kind, words, amount, day, other, settles=None, commission=Decimal("0")):
-        entries.append(
+    cash_ledgers: dict[int, int]  # account id -> its cash ledger's id
+    firm: dict[str, int]  # kind -> the firm ledger's id
+    closes: dict[tuple[int, date], Decimal]
+    entries: list[JournalEntry] = field(default_factory=list)
+    lines: list[tuple] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    fills: list[tuple] = field(default_factory=list)
+
+    def post(self, c, kind, words, amount, day, other, settles=None, commission=Decimal("0")):
+        self.entries.append(
             JournalEntry(
                 kind=kind,
                 description=words,
                 account=c.account,
                 effective_on=day,
-                idempotency_key=f"demo-history:{len(entries)}",
+                idempotency_key=f"demo-history:{len(self.entries)}",
             )
         )
         settles = settles or day
-        index = len(entries) - 1
-        lines.append((index, cash_ledgers[c.account.pk], amount, settles))
-        lines.append((index, firm[other], -amount - commission, settles))
+        index = len(self.entries) - 1
+        self.lines.append((index, self.cash_ledgers[c.account.pk], amount, settles))
+        self.lines.append((index, self.firm[other], -amount - commission, settles))
         if commission:
-            lines.append((index, firm[LedgerAccountKind.COMMISSION_REVENUE], commission, settles))
+            self.lines.append(
+                (index, self.firm[LedgerAccountKind.COMMISSION_REVENUE], commission, settles)
+            )
         c.cash += amount
 
-    def trade(c, security, side, qty, day, minute):
-        price = closes[(security.pk, day)]
+    def transfer(self, c, kind, words, amount, day):
+        self.post(c, kind, words, amount, day, LedgerAccountKind.FIRM_BANK)
+
+    def trade(self, c, security, side, qty, day, minute):
+        price = self.closes[(security.pk, day)]
         principal = (price * qty).quantize(CENT, ROUND_HALF_UP)
         commission = max(Decimal("1.00"), (Decimal("0.005") * qty).quantize(CENT))
-        n = len(orders) + 1
+        n = len(self.orders) + 1
         at = _firm_day(day, 10, minute)
-        orders.append(
+        self.orders.append(
             Order(
                 account=c.account,
                 security=security,
@@ -232,7 +225,7 @@ def _activity(customers, securities, closes, days) -> None:
             )
         )
         sign = -1 if side == "buy" else 1
-        post(
+        self.post(
             c,
             JournalEntryKind.BUY if side == "buy" else JournalEntryKind.SELL,
             f"{'Bought' if side == 'buy' else 'Sold'} {qty} {security.symbol} @ {price}",
@@ -242,87 +235,62 @@ def _activity(customers, securities, closes, days) -> None:
             settles=settlement_date(day),
             commission=commission,
         )
-        fills.append((len(orders) - 1, len(entries) - 1, qty, price, commission, at))
-        held = c.holdings.get(security.pk, 0)
-        if side == "buy":
-            c.cost[security.pk] = (c.cost.get(security.pk, Decimal("0")) * held + price * qty) / (
-                held + qty
-            )
-            c.holdings[security.pk] = held + qty
-        else:
-            c.holdings[security.pk] = held - qty
+        self.fills.append((len(self.orders) - 1, len(self.entries) - 1, qty, price, commission, at))
+        _hold(c, security.pk, qty if side == "buy" else -qty, price)
 
-    for day in days:
-        for c in opening[day]:
-            amount = Decimal(rng.choice([2_500, 5_000, 10_000, 25_000, 50_000, 100_000]))
-            post(
-                c, JournalEntryKind.DEPOSIT, "ACH deposit", amount, day, LedgerAccountKind.FIRM_BANK
-            )
-            active.append(c)
-        for minute, c in enumerate(active):
-            if c.closes_on == day or rng.random() > 0.12:
-                continue
-            security = rng.choice(securities)
-            price = closes[(security.pk, day)]
-            held = c.holdings.get(security.pk, 0)
-            if held and rng.random() < 0.4:
-                trade(c, security, "sell", max(1, held // rng.choice([1, 2, 3])), day, minute % 60)
-            else:
-                qty = int(c.cash * Decimal(rng.uniform(0.05, 0.3)) / price)
-                if qty >= 1 and c.cash - price * qty > 50:
-                    trade(c, security, "buy", qty, day, minute % 60)
-            if rng.random() < 0.01:
-                amount = Decimal(rng.choice([1_000, 2_500, 5_000]))
-                post(
-                    c,
-                    JournalEntryKind.DEPOSIT,
-                    "ACH deposit",
-                    amount,
-                    day,
-                    LedgerAccountKind.FIRM_BANK,
+    def store(self, customers: list[_Customer]) -> None:
+        entries = JournalEntry.objects.bulk_create(self.entries, batch_size=1000)
+        Posting.objects.bulk_create(
+            (
+                Posting(
+                    entry=entries[i], ledger_account_id=ledger, amount=amount, settles_on=settles
                 )
-        for c in closing[day]:
-            for security in securities:
-                if c.holdings.get(security.pk):
-                    trade(c, security, "sell", c.holdings[security.pk], day, 59)
-            if c.cash > 0:
-                post(
-                    c,
-                    JournalEntryKind.WITHDRAWAL,
-                    "ACH withdrawal (account closed)",
-                    -c.cash,
-                    day,
-                    LedgerAccountKind.FIRM_BANK,
+                for i, ledger, amount, settles in self.lines
+            ),
+            batch_size=2000,
+        )
+        orders = Order.objects.bulk_create(self.orders, batch_size=1000)
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+            created_at=F("submitted_at"), updated_at=F("filled_at")
+        )
+        Execution.objects.bulk_create(
+            (
+                Execution(
+                    order=orders[o],
+                    exec_id=f"HIST-E{o + 1:08d}",
+                    qty=qty,
+                    price=price,
+                    commission=commission,
+                    executed_at=at,
+                    journal_entry=entries[e],
                 )
-            active.remove(c)
+                for o, e, qty, price, commission, at in self.fills
+            ),
+            batch_size=1000,
+        )
+        _store_positions(customers)
+        sums = (
+            Posting.objects.filter(ledger_account=OuterRef("pk"))
+            .values("ledger_account")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        money = DecimalField(max_digits=18, decimal_places=2)
+        LedgerAccount.objects.filter(
+            pk__in=[*self.cash_ledgers.values(), *self.firm.values()]
+        ).update(balance=Coalesce(Subquery(sums, output_field=money), Value(Decimal("0"))))
 
-    entries = JournalEntry.objects.bulk_create(entries, batch_size=1000)
-    Posting.objects.bulk_create(
-        (
-            Posting(entry=entries[i], ledger_account_id=ledger, amount=amount, settles_on=settles)
-            for i, ledger, amount, settles in lines
-        ),
-        batch_size=2000,
-    )
-    orders = Order.objects.bulk_create(orders, batch_size=1000)
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
-        created_at=F("submitted_at"), updated_at=F("filled_at")
-    )
-    Execution.objects.bulk_create(
-        (
-            Execution(
-                order=orders[o],
-                exec_id=f"HIST-E{o + 1:08d}",
-                qty=qty,
-                price=price,
-                commission=commission,
-                executed_at=at,
-                journal_entry=entries[e],
-            )
-            for o, e, qty, price, commission, at in fills
-        ),
-        batch_size=1000,
-    )
+
+def _hold(c: _Customer, security_id: int, change: int, price: Decimal) -> None:
+    """The customer's shares and average cost after buying (change > 0) or selling."""
+    held = c.holdings.get(security_id, 0)
+    if change > 0:
+        cost = c.cost.get(security_id, Decimal("0"))
+        c.cost[security_id] = (cost * held + price * change) / (held + change)
+    c.holdings[security_id] = held + change
+
+
+def _store_positions(customers: list[_Customer]) -> None:
     Position.objects.bulk_create(
         Position(
             account=c.account,
@@ -334,13 +302,70 @@ def _activity(customers, securities, closes, days) -> None:
         for security_id, qty in c.holdings.items()
         if qty
     )
-    sums = (
-        Posting.objects.filter(ledger_account=OuterRef("pk"))
-        .values("ledger_account")
-        .annotate(total=Sum("amount"))
-        .values("total")
+
+
+def _activity(customers, securities, closes, days) -> None:
+    """Deposits, buys and sells, day by day; a closing account sells out and withdraws."""
+    rng = random.Random(1104)  # noqa: S311
+    cash_ledgers = dict(
+        LedgerAccount.objects.filter(account__in=[c.account for c in customers]).values_list(
+            "account_id", "pk"
+        )
     )
-    money = DecimalField(max_digits=18, decimal_places=2)
-    LedgerAccount.objects.filter(pk__in=[*cash_ledgers.values(), *firm.values()]).update(
-        balance=Coalesce(Subquery(sums, output_field=money), Value(Decimal("0")))
-    )
+    firm = {
+        kind: LedgerAccount.objects.get_or_create(account=None, kind=kind)[0].pk
+        for kind in (
+            LedgerAccountKind.FIRM_BANK,
+            LedgerAccountKind.CLEARING,
+            LedgerAccountKind.COMMISSION_REVENUE,
+        )
+    }
+    book = _Book(cash_ledgers, firm, closes)
+    opening = defaultdict(list)
+    closing = defaultdict(list)
+    for c in customers:
+        opening[c.opened].append(c)
+        if c.closes_on:
+            closing[c.closes_on].append(c)
+    active: list[_Customer] = []
+    for day in days:
+        for c in opening[day]:
+            amount = Decimal(rng.choice([2_500, 5_000, 10_000, 25_000, 50_000, 100_000]))
+            book.transfer(c, JournalEntryKind.DEPOSIT, "ACH deposit", amount, day)
+            active.append(c)
+        _trading_day(book, active, securities, day, rng)
+        for c in closing[day]:
+            _close(book, c, securities, day)
+            active.remove(c)
+    book.store(customers)
+
+
+def _trading_day(book: _Book, active: list[_Customer], securities, day: date, rng) -> None:
+    """About one customer in eight trades once: a sell of part of a holding, or a buy of
+    up to 30% of the cash; now and then one deposits more."""
+    for minute, c in enumerate(active):
+        if c.closes_on == day or rng.random() > 0.12:
+            continue
+        security = rng.choice(securities)
+        price = book.closes[(security.pk, day)]
+        held = c.holdings.get(security.pk, 0)
+        if held and rng.random() < 0.4:
+            book.trade(c, security, "sell", max(1, held // rng.choice([1, 2, 3])), day, minute % 60)
+        else:
+            qty = int(c.cash * Decimal(rng.uniform(0.05, 0.3)) / price)
+            if qty >= 1 and c.cash - price * qty > 50:
+                book.trade(c, security, "buy", qty, day, minute % 60)
+        if rng.random() < 0.01:
+            amount = Decimal(rng.choice([1_000, 2_500, 5_000]))
+            book.transfer(c, JournalEntryKind.DEPOSIT, "ACH deposit", amount, day)
+
+
+def _close(book: _Book, c: _Customer, securities, day: date) -> None:
+    """A closing account sells everything and withdraws its cash."""
+    for security in securities:
+        if c.holdings.get(security.pk):
+            book.trade(c, security, "sell", c.holdings[security.pk], day, 59)
+    if c.cash > 0:
+        book.transfer(
+            c, JournalEntryKind.WITHDRAWAL, "ACH withdrawal (account closed)", -c.cash, day
+        )
