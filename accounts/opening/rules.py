@@ -249,14 +249,31 @@ def clean_values(values: dict, today: date | None = None) -> tuple[dict, Errors]
     today = today or timezone.localdate()
     cleaned = dict(values)
     errors: Errors = {}
-    get = lambda name: values.get(name) or ""  # noqa: E731
+    _check_account_type(values, errors)
+    _check_names(values, cleaned, errors)
+    _check_countries(values, cleaned, errors)
+    _check_jurisdiction(values, errors)
+    _check_addresses(values, cleaned, errors)
+    _check_date_of_birth(values, cleaned, errors, today)  # after the state: its age applies
+    _check_phones(values, cleaned, errors)
+    _check_tax_ids(values, cleaned, errors)
+    return cleaned, errors
 
-    if get("account_type") and get("account_type") not in OFFERED_ACCOUNT_TYPES:
+
+def _getter(values: dict):
+    return lambda name: values.get(name) or ""
+
+
+def _check_account_type(values: dict, errors: Errors) -> None:
+    account_type = values.get("account_type") or ""
+    if account_type and account_type not in OFFERED_ACCOUNT_TYPES:
         errors["account_type"] = FieldError(
             "account_type_unavailable",
             "Only individual cash and individual margin accounts can be opened online for now.",
         )
 
+
+def _check_names(values: dict, cleaned: dict, errors: Errors) -> None:
     for name in (
         "given_name",
         "middle_name",
@@ -265,13 +282,18 @@ def clean_values(values: dict, today: date | None = None) -> tuple[dict, Errors]
         "occupation",
         "trusted_contact_name",
     ):
-        value = get(name).strip()
+        value = (values.get(name) or "").strip()
         cleaned[name] = value
         if value and not NAME.fullmatch(value):
             errors[name] = FieldError(
                 "invalid_name", "Use letters, spaces, hyphens and apostrophes only."
             )
 
+
+def _check_countries(values: dict, cleaned: dict, errors: Errors) -> None:
+    """Countries are ISO codes from the list; a W-8BEN treaty is claimed for the
+    country of tax residence, by applicants who are not US persons."""
+    get = _getter(values)
     for name, label in COUNTRY_FIELDS.items():
         if get(name):
             _run(errors, cleaned, name, clean_country, get(name), label)
@@ -295,7 +317,10 @@ def clean_values(values: dict, today: date | None = None) -> tuple[dict, Errors]
             "Treaty article: choose the treaty country this article belongs to.",
         )
 
-    # Jurisdiction: residence and tax residence decide; say so as early as it is known.
+
+def _check_jurisdiction(values: dict, errors: Errors) -> None:
+    """Residence and tax residence decide; say so as early as it is known."""
+    get = _getter(values)
     for name in ("tax_residence", "country"):
         blocked = restricted_jurisdiction(get(name))
         if blocked:
@@ -305,6 +330,10 @@ def clean_values(values: dict, today: date | None = None) -> tuple[dict, Errors]
                 f"({blocked.reason.lower()}).",
             )
 
+
+def _check_addresses(values: dict, cleaned: dict, errors: Errors) -> None:
+    """The residential address (its region may be restricted) and the mailing address."""
+    get = _getter(values)
     country = get("country")
     if country and get("state"):
         _run(errors, cleaned, "state", clean_region, country, get("state"))
@@ -336,36 +365,39 @@ def clean_values(values: dict, today: date | None = None) -> tuple[dict, Errors]
             get("mailing_postal_code"),
         )
 
+
+def _check_date_of_birth(values: dict, cleaned: dict, errors: Errors, today: date) -> None:
     born = values.get("date_of_birth")
-    if born:
-        if born > today:
-            errors["date_of_birth"] = FieldError(
-                "date_in_future", "The date of birth cannot be in the future."
-            )
-        elif age_on(born, today) > MAXIMUM_AGE:
-            errors["date_of_birth"] = FieldError(
-                "implausible_date", "Check the date of birth: that would make you over 120."
-            )
-        else:
-            minimum, where = required_age(cleaned if "state" not in errors else values)
-            if age_on(born, today) < minimum:
-                errors["date_of_birth"] = FieldError(
-                    "under_age", f"You must be at least {minimum} to open an account{where}."
-                )
-
-    default_region = country or get("tax_residence") or get("citizenship") or "US"
-    if get("phone"):
-        _run(errors, cleaned, "phone", clean_phone, get("phone"), default_region)
-    if get("trusted_contact_phone"):
-        _run(
-            errors,
-            cleaned,
-            "trusted_contact_phone",
-            clean_phone,
-            get("trusted_contact_phone"),
-            default_region,
+    if not born:
+        return
+    if born > today:
+        errors["date_of_birth"] = FieldError(
+            "date_in_future", "The date of birth cannot be in the future."
         )
+    elif age_on(born, today) > MAXIMUM_AGE:
+        errors["date_of_birth"] = FieldError(
+            "implausible_date", "Check the date of birth: that would make you over 120."
+        )
+    else:
+        minimum, where = required_age(cleaned if "state" not in errors else values)
+        if age_on(born, today) < minimum:
+            errors["date_of_birth"] = FieldError(
+                "under_age", f"You must be at least {minimum} to open an account{where}."
+            )
 
+
+def _check_phones(values: dict, cleaned: dict, errors: Errors) -> None:
+    get = _getter(values)
+    default_region = get("country") or get("tax_residence") or get("citizenship") or "US"
+    for name in ("phone", "trusted_contact_phone"):
+        if get(name):
+            _run(errors, cleaned, name, clean_phone, get(name), default_region)
+
+
+def _check_tax_ids(values: dict, cleaned: dict, errors: Errors) -> None:
+    """US persons give an SSN or ITIN, others a passport or national id; a foreign tax id
+    is checked against the tax residence's rules."""
+    get = _getter(values)
     us_person = "US" in (get("citizenship"), get("tax_residence"))
     kind = get("tax_id_type")
     if kind:
@@ -381,18 +413,16 @@ def clean_values(values: dict, today: date | None = None) -> tuple[dict, Errors]
             )
     if kind and get("tax_id") and "tax_id_type" not in errors:
         _run(errors, cleaned, "tax_id", clean_tax_id, kind, get("tax_id"))
-    if get("foreign_tax_id"):
-        tin_country = get("tax_residence")
-        if tin_country and tin_country != "US":
-            _run(
-                errors,
-                cleaned,
-                "foreign_tax_id",
-                clean_foreign_tax_id,
-                tin_country,
-                get("foreign_tax_id"),
-            )
-    return cleaned, errors
+    tin_country = get("tax_residence")
+    if get("foreign_tax_id") and tin_country and tin_country != "US":
+        _run(
+            errors,
+            cleaned,
+            "foreign_tax_id",
+            clean_foreign_tax_id,
+            tin_country,
+            get("foreign_tax_id"),
+        )
 
 
 def missing_fields(values: dict, accepted_agreements: set[str]) -> Errors:

@@ -275,6 +275,31 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class _ActivityQuery:
+    """The checked parameters of an activities request."""
+
+    wanted: set[str]
+    descending: bool
+    size: int
+    start: datetime | None
+    end: datetime | None
+    token_time: datetime | None
+
+    def bounded(self, queryset, field: str):
+        """`queryset` within the time bounds and the page, in the asked order, with a
+        margin for the other kind of activity merged in."""
+        if self.start:
+            queryset = queryset.filter(**{f"{field}__gte": self.start})
+        if self.end:
+            queryset = queryset.filter(**{f"{field}__lt": self.end})
+        if self.token_time:
+            lookup = "lte" if self.descending else "gte"
+            queryset = queryset.filter(**{f"{field}__{lookup}": self.token_time})
+        order = (f"-{field}", "-id") if self.descending else (field, "id")
+        return queryset.order_by(*order)[: self.size + 50]
+
+
 def activities(
     account: Account,
     *,
@@ -288,6 +313,21 @@ def activities(
 ) -> list[dict]:
     """GET /v2/account/activities: fills and cash activities, newest first (or `asc`),
     at most `page_size` (100); `page_token` is the id of the last one seen."""
+    query = _activity_query(activity_types, date_, after, until, direction, page_size, page_token)
+    items = _fill_activities(account, query) + _cash_activities(account, query)
+    items.sort(key=lambda item: item[0], reverse=query.descending)
+    if page_token:
+        items = [
+            item
+            for item in items
+            if (item[0] < page_token if query.descending else item[0] > page_token)
+        ]
+    return [data for _, data in items[: query.size]]
+
+
+def _activity_query(
+    activity_types, date_, after, until, direction, page_size, page_token
+) -> _ActivityQuery:
     wanted = set(activity_types or SUPPORTED_ACTIVITY_TYPES)
     unknown = wanted - ALPACA_ACTIVITY_TYPES
     if unknown:
@@ -312,62 +352,53 @@ def activities(
             )
         except ValueError:
             raise errors.invalid("invalid page_token", status=400) from None
+    return _ActivityQuery(wanted, direction == "desc", size, start, end, token_time)
 
-    def bounded(queryset, field):
-        if start:
-            queryset = queryset.filter(**{f"{field}__gte": start})
-        if end:
-            queryset = queryset.filter(**{f"{field}__lt": end})
-        if token_time:
-            lookup = "lte" if direction == "desc" else "gte"
-            queryset = queryset.filter(**{f"{field}__{lookup}": token_time})
-        order = f"-{field}" if direction == "desc" else field
-        return queryset.order_by(order, "-id" if direction == "desc" else "id")[: size + 50]
 
-    items: list[tuple[str, dict]] = []
-    if "FILL" in wanted:
-        fills = bounded(
-            Execution.objects.filter(order__account=account)
-            .select_related("order__security")
-            .annotate(
-                cum_qty=Subquery(
-                    Execution.objects.filter(order=OuterRef("order"), id__lte=OuterRef("id"))
-                    .values("order")
-                    .annotate(total=Sum("qty"))
-                    .values("total")
-                )
-            ),
-            "executed_at",
-        )
-        for ex in fills:
-            order = ex.order
-            activity_id = _activity_id(ex.executed_at, "F", ex.pk)
-            items.append((activity_id, _fill(account, ex, order, activity_id)))
-    cash_types = {kind for kind, code in ACTIVITY_TYPES.items() if code in wanted}
-    if cash_types:
-        entries = bounded(
-            JournalEntry.objects.filter(account=account, kind__in=cash_types).annotate(
-                net_amount=Sum(
-                    "postings__amount",
-                    filter=Q(
-                        postings__ledger_account__account=account,
-                        postings__ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH,
-                    ),
-                )
-            ),
-            "created_at",
-        )
-        for entry in entries:
-            activity_id = _activity_id(entry.created_at, "J", entry.pk)
-            items.append((activity_id, _cash(account, entry, activity_id)))
-    items.sort(key=lambda item: item[0], reverse=direction == "desc")
-    if page_token:
-        items = [
-            item
-            for item in items
-            if (item[0] < page_token if direction == "desc" else item[0] > page_token)
-        ]
-    return [data for _, data in items[:size]]
+def _fill_activities(account: Account, query: _ActivityQuery) -> list[tuple[str, dict]]:
+    if "FILL" not in query.wanted:
+        return []
+    fills = query.bounded(
+        Execution.objects.filter(order__account=account)
+        .select_related("order__security")
+        .annotate(
+            cum_qty=Subquery(
+                Execution.objects.filter(order=OuterRef("order"), id__lte=OuterRef("id"))
+                .values("order")
+                .annotate(total=Sum("qty"))
+                .values("total")
+            )
+        ),
+        "executed_at",
+    )
+    items = []
+    for ex in fills:
+        activity_id = _activity_id(ex.executed_at, "F", ex.pk)
+        items.append((activity_id, _fill(account, ex, ex.order, activity_id)))
+    return items
+
+
+def _cash_activities(account: Account, query: _ActivityQuery) -> list[tuple[str, dict]]:
+    cash_types = {kind for kind, code in ACTIVITY_TYPES.items() if code in query.wanted}
+    if not cash_types:
+        return []
+    entries = query.bounded(
+        JournalEntry.objects.filter(account=account, kind__in=cash_types).annotate(
+            net_amount=Sum(
+                "postings__amount",
+                filter=Q(
+                    postings__ledger_account__account=account,
+                    postings__ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH,
+                ),
+            )
+        ),
+        "created_at",
+    )
+    items = []
+    for entry in entries:
+        activity_id = _activity_id(entry.created_at, "J", entry.pk)
+        items.append((activity_id, _cash(account, entry, activity_id)))
+    return items
 
 
 def _fill(account: Account, ex: Execution, order: Order, activity_id: str) -> dict:

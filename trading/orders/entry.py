@@ -120,9 +120,24 @@ def check_request(
     market_open: bool = True,
 ) -> OrderRequest:
     """Every check that needs no account: field by field, then the market."""
+    errors, qty_value, limit, stop = _field_errors(
+        security, symbol, side, order_type, time_in_force, qty, limit_price, stop_price
+    )
+    if security is not None:
+        _price_errors(errors, security, {"limit_price": limit, "stop_price": stop}, last)
+    if errors:
+        raise ServiceError("invalid", f"Please correct these fields: {', '.join(errors)}.", errors)
+    _check_tradable(security, order_type, time_in_force, market_open)
+    return OrderRequest(security.symbol, side, order_type, time_in_force, qty_value, limit, stop)
+
+
+def _field_errors(
+    security, symbol, side, order_type, time_in_force, qty, limit_price, stop_price
+) -> tuple[dict[str, FieldError], int | None, Decimal | None, Decimal | None]:
+    """Each field on its own: (errors, quantity, limit price, stop price)."""
     errors: dict[str, FieldError] = {}
 
-    def collect(field, func, *args):
+    def collect(func, *args):
         try:
             return func(*args)
         except ServiceError as exc:
@@ -137,10 +152,15 @@ def check_request(
         errors["type"] = FieldError("invalid_choice", "Choose market, limit, stop or stop_limit.")
     if time_in_force not in TimeInForce.values:
         errors["time_in_force"] = FieldError("invalid_choice", "Choose day, gtc, ioc or fok.")
-    qty_value = collect("qty", parse_qty, qty)
-    limit = collect("limit_price", parse_price, "limit_price", limit_price)
-    stop = collect("stop_price", parse_price, "stop_price", stop_price)
+    qty_value = collect(parse_qty, qty)
+    limit = collect(parse_price, "limit_price", limit_price)
+    stop = collect(parse_price, "stop_price", stop_price)
+    _order_type_errors(errors, order_type, time_in_force, limit_price, stop_price, limit, stop)
+    return errors, qty_value, limit, stop
 
+
+def _order_type_errors(errors, order_type, time_in_force, limit_price, stop_price, limit, stop):
+    """The prices an order type needs or forbids, and the time in force it allows."""
     needs_limit = order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
     needs_stop = order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
     if needs_limit and limit is None and "limit_price" not in errors:
@@ -158,24 +178,34 @@ def check_request(
             "invalid_time_in_force", "Stop orders are day or gtc orders."
         )
 
-    if security is not None:
-        for field, price in (("limit_price", limit), ("stop_price", stop)):
-            if price is None or field in errors:
-                continue
-            tick = tick_size(security, price)
-            if price % tick:
-                errors[field] = FieldError(
-                    "price_off_tick", f"Prices of {security.symbol} are in steps of ${tick}."
-                )
-            elif last and abs(price - last) > last * settings.ORDER_PRICE_COLLAR:
-                band = int(settings.ORDER_PRICE_COLLAR * 100)
-                errors[field] = FieldError(
-                    "price_outside_collar",
-                    f"The price must be within {band}% of the last price (${last:,.2f}).",
-                )
-    if errors:
-        raise ServiceError("invalid", f"Please correct these fields: {', '.join(errors)}.", errors)
 
+def _price_errors(
+    errors: dict[str, FieldError],
+    security: Security,
+    prices: dict[str, Decimal | None],
+    last: Decimal | None,
+) -> None:
+    """Prices on the security's tick and, given the last price, within the collar."""
+    for field, price in prices.items():
+        if price is None or field in errors:
+            continue
+        tick = tick_size(security, price)
+        if price % tick:
+            errors[field] = FieldError(
+                "price_off_tick", f"Prices of {security.symbol} are in steps of ${tick}."
+            )
+        elif last and abs(price - last) > last * settings.ORDER_PRICE_COLLAR:
+            band = int(settings.ORDER_PRICE_COLLAR * 100)
+            errors[field] = FieldError(
+                "price_outside_collar",
+                f"The price must be within {band}% of the last price (${last:,.2f}).",
+            )
+
+
+def _check_tradable(
+    security: Security, order_type: str, time_in_force: str, market_open: bool
+) -> None:
+    """The security may be traded now, and the session is open if the order needs it."""
     if security.status != Security.Status.ACTIVE or not security.tradable:
         raise _invalid(
             "symbol",
@@ -193,7 +223,6 @@ def check_request(
             "The market is closed: market, IOC and FOK orders can be placed "
             "9:30–16:00 ET on trading days. A limit order can be placed now.",
         )
-    return OrderRequest(security.symbol, side, order_type, time_in_force, qty_value, limit, stop)
 
 
 def estimated_price(request: OrderRequest, quote) -> Decimal:

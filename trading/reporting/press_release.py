@@ -63,36 +63,48 @@ def _listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _pct(change) -> int | None:
+    return change.percent if change else None
+
+
 def press_release(report: MonthReport, release_date: date | None = None) -> PressRelease:
     """The release for `report`'s month (dated `release_date`, default the day the month
     was computed, in the firm's time zone)."""
-    stats, year_ago = report.stats, report.year_ago
-    now, before = _month(stats.month), _month(year_ago.month) if year_ago else ""
+    stats = report.stats
     released = release_date or timezone.localdate(stats.computed_at)
-    accounts = report.change("accounts_open", "year_ago")
-    assets = report.change("customer_assets", "year_ago")
-    trades = report.change("trades", "year_ago")
-    shares = report.change("shares_traded", "year_ago")
+    figures = " ".join(
+        [
+            _assets_sentence(report),
+            _trades_sentence(report),
+            f"{BROKER_DEALER} also reported that {_accounts_clause(report)}.",
+        ]
+    )
+    return PressRelease(_headline(report), [_opening(report, released), figures, *ABOUT])
 
-    def pct(change) -> int | None:
-        return change.percent if change else None
 
-    # Headline
-    p = pct(accounts)
+def _months(report: MonthReport) -> tuple[str, str]:
+    """The month reported on and the same month a year before ("" if not stored)."""
+    year_ago = report.year_ago
+    return _month(report.stats.month), _month(year_ago.month) if year_ago else ""
+
+
+def _headline(report: MonthReport) -> str:
+    p = _pct(report.change("accounts_open", "year_ago"))
     if p is None or p == 0:
-        headline = f"{FIRM} Reports {_count(stats.accounts_open)} Customer Accounts"
-    else:
-        headline = f"{FIRM} Reports Customer Accounts {'Up' if p > 0 else 'Down'} {abs(p)}%"
+        return f"{FIRM} Reports {_count(report.stats.accounts_open)} Customer Accounts"
+    return f"{FIRM} Reports Customer Accounts {'Up' if p > 0 else 'Down'} {abs(p)}%"
 
-    # Opening paragraph: growth only where there was growth.
+
+def _opening(report: MonthReport, released: date) -> str:
+    """The opening paragraph: growth only where there was growth."""
     grown = [
         name
-        for name, change in (
-            ("Customer Accounts", accounts),
-            ("Trade Volume", shares),
-            ("Customer Account Assets", assets),
+        for name, field in (
+            ("Customer Accounts", "accounts_open"),
+            ("Trade Volume", "shares_traded"),
+            ("Customer Account Assets", "customer_assets"),
         )
-        if (pct(change) or 0) > 0
+        if (_pct(report.change(field, "year_ago")) or 0) > 0
     ]
     if len(grown) == 3:
         reports = f"continued growth in {_listing(grown)}"
@@ -100,81 +112,83 @@ def press_release(report: MonthReport, release_date: date | None = None) -> Pres
         reports = f"growth in {_listing(grown)}"
     else:
         reports = "its Customer Accounts, Trade Volume and Customer Account Assets"
-    opening = (
+    return (
         f"{DATELINE} ({_day(released)}) - {PARENT} announced today its trade volume report "
-        f"for the month of {now}. {BROKER_DEALER}, the Company's broker/dealer subsidiary, "
-        f"reports {reports}."
+        f"for the month of {_months(report)[0]}. {BROKER_DEALER}, the Company's broker/dealer "
+        f"subsidiary, reports {reports}."
     )
 
-    # Assets
-    p = pct(assets)
+
+def _assets_sentence(report: MonthReport) -> str:
+    stats, assets = report.stats, report.change("customer_assets", "year_ago")
+    now, before = _months(report)
+    p = _pct(assets)
     if p is None:
-        assets_sentence = f"Total customer assets were {_dollars(stats.customer_assets)} in {now}."
-    elif p == 0:
-        assets_sentence = (
+        return f"Total customer assets were {_dollars(stats.customer_assets)} in {now}."
+    if p == 0:
+        return (
             f"Total customer assets were comparable for the two periods, at "
             f"{_dollars(assets.earlier)} in {before} and {_dollars(stats.customer_assets)} "
             f"in {now}."
         )
-    else:
-        assets_sentence = (
-            f"Total customer assets {'increased' if p > 0 else 'decreased'} {abs(p)}% from "
-            f"{_dollars(assets.earlier)} in {before} to {_dollars(stats.customer_assets)} "
-            f"in {now}."
-        )
+    return (
+        f"Total customer assets {'increased' if p > 0 else 'decreased'} {abs(p)}% from "
+        f"{_dollars(assets.earlier)} in {before} to {_dollars(stats.customer_assets)} "
+        f"in {now}."
+    )
 
-    # Shares traded, set against the number of trades
-    p = pct(shares)
+
+def _shares_clause(report: MonthReport) -> str:
+    stats, shares = report.stats, report.change("shares_traded", "year_ago")
+    now, before = _months(report)
+    p = _pct(shares)
     if p is None:
-        shares_clause = f"were {_count(stats.shares_traded)} in {now}"
-    else:
-        span = (
-            f"from {_count(shares.earlier)} in {before} to {_count(stats.shares_traded)} in {now}"
-        )
-        if p > 0:
-            shares_clause = f"increased {span}, an increase of {p}%"
-        elif p < 0:
-            shares_clause = f"decreased {span}, a decrease of {abs(p)}%"
-        else:
-            shares_clause = f"changed little, {span}"
-    p = pct(trades)
+        return f"were {_count(stats.shares_traded)} in {now}"
+    span = f"from {_count(shares.earlier)} in {before} to {_count(stats.shares_traded)} in {now}"
+    if p > 0:
+        return f"increased {span}, an increase of {p}%"
+    if p < 0:
+        return f"decreased {span}, a decrease of {abs(p)}%"
+    return f"changed little, {span}"
+
+
+def _trades_sentence(report: MonthReport) -> str:
+    """Trades, set against the shares traded."""
+    stats, trades = report.stats, report.change("trades", "year_ago")
+    now, before = _months(report)
+    shares_clause = _shares_clause(report)
+    p = _pct(trades)
     if p is None:
-        trades_sentence = (
+        return (
             f"There were {_count(stats.trades)} trades in {now}, and total shares traded "
             f"{shares_clause}."
         )
-    elif abs(p) <= TRADES_COMPARABLE_WITHIN:
-        trades_sentence = (
+    if abs(p) <= TRADES_COMPARABLE_WITHIN:
+        return (
             f"While the number of trades were comparable for the two periods, total shares "
             f"traded {shares_clause}."
         )
-    else:
-        trades_sentence = (
-            f"The number of trades {'increased' if p > 0 else 'decreased'} {abs(p)}% from "
-            f"{_count(trades.earlier)} in {before} to {_count(stats.trades)} in {now}, and "
-            f"total shares traded {shares_clause}."
-        )
+    return (
+        f"The number of trades {'increased' if p > 0 else 'decreased'} {abs(p)}% from "
+        f"{_count(trades.earlier)} in {before} to {_count(stats.trades)} in {now}, and "
+        f"total shares traded {shares_clause}."
+    )
 
-    # Accounts
-    p = pct(accounts)
-    n = _count(stats.accounts_open)
+
+def _accounts_clause(report: MonthReport) -> str:
+    p = _pct(report.change("accounts_open", "year_ago"))
+    now = _months(report)[0]
+    n = _count(report.stats.accounts_open)
     if p is None:
-        accounts_clause = f"customer accounts numbered {n} as of {now}"
-    elif p > 0:
-        accounts_clause = (
+        return f"customer accounts numbered {n} as of {now}"
+    if p > 0:
+        return (
             f"customer accounts grew to {n} as of {now}, a {p}% increase over the same "
             f"period last year"
         )
-    elif p < 0:
-        accounts_clause = (
+    if p < 0:
+        return (
             f"customer accounts decreased to {n} as of {now}, a {abs(p)}% decrease from the "
             f"same period last year"
         )
-    else:
-        accounts_clause = (
-            f"customer accounts numbered {n} as of {now}, comparable to the same period last year"
-        )
-    figures = (
-        f"{assets_sentence} {trades_sentence} {BROKER_DEALER} also reported that {accounts_clause}."
-    )
-    return PressRelease(headline, [opening, figures, *ABOUT])
+    return f"customer accounts numbered {n} as of {now}, comparable to the same period last year"
