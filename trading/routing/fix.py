@@ -426,9 +426,10 @@ class Engine:
 def send(message: qf.Message, session_id: qf.SessionID) -> bool:
     """Send on a session (thread-safe; may be called from a callback).
 
-    False when the session is not logged on: the message is then stored with its sequence
-    number and reaches the other side only through its resend request after the next
-    logon (as PossDup), so a sender that can retry later should check is_logged_on first.
+    When the session is not logged on QuickFIX 1.16 still returns True: the message is
+    stored with its sequence number and reaches the other side only through its resend
+    request after the next logon (as PossDup), so a sender that can retry later should
+    check is_logged_on first.
     """
     return qf.Session.sendToTarget(message, session_id)
 
