@@ -294,6 +294,7 @@ class Gateway(fix.Application):
             ),
             self.session_id,
         )
+        self._sent_seq.pop(cl_ord_id, None)  # only order messages' numbers are kept
 
     def ask_about_open_orders(self) -> int:
         """After a logon: ask the engine about every open order this session sent."""
