@@ -1,13 +1,17 @@
-"""GET /healthz: is the database up, is the broker up; says which is down.
+"""GET /healthz: is the database up, is the broker up.
 
-The body names the failing check and the kind of error; the details go to the log,
-not to an unauthenticated caller.
+The public gets `{"status": "ok"}` or `{"status": "degraded"}` (and 200 or 503); staff
+and callers from HEALTHZ_INTERNAL_NETWORKS (the load balancer, monitoring) also get
+which check failed and the kind of error, the broker transport and the timing. The
+errors themselves go to the log.
 """
 
+import ipaddress
 import logging
 import os
 import time
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -45,13 +49,31 @@ def check_broker() -> str | None:
     return None
 
 
+def may_see_details(request) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    try:
+        address = ipaddress.ip_address(get_client_ip_address(request) or "")
+    except ValueError:
+        return False
+    return any(
+        address in ipaddress.ip_network(network, strict=False)
+        for network in settings.HEALTHZ_INTERNAL_NETWORKS
+    )
+
+
 @never_cache
 @require_GET
 def healthz(request):
     started = time.monotonic()
     problems = {"database": check_database(), "broker": check_broker()}
+    healthy = not any(problems.values())
+    status = 200 if healthy else 503
+    if not may_see_details(request):
+        return JsonResponse({"status": "ok" if healthy else "degraded"}, status=status)
     body = {
-        "status": "ok" if not any(problems.values()) else "down",
+        "status": "ok" if healthy else "down",
         "checks": {
             name: {"status": "down", "error": err} if err else {"status": "ok"}
             for name, err in problems.items()
@@ -59,4 +81,4 @@ def healthz(request):
         "broker_transport": settings.CELERY_BROKER_URL.split(":", 1)[0],
         "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
     }
-    return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+    return JsonResponse(body, status=status)
