@@ -83,9 +83,8 @@ def test_no_operation_answers_5xx(customer, settings, keep_connection):
                 cases += 1
                 response = case.call(headers=customer)
                 if response.status_code >= 500:
-                    server_errors.append(
-                        f"{case.method} {case.formatted_path} {case.query} -> {response.status_code}"
-                    )
+                    where = f"{case.method} {case.formatted_path} {case.query}"
+                    server_errors.append(f"{where} -> {response.status_code}")
 
             try:
                 run()
