@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Customers and accounts"
+
+    def ready(self) -> None:
+        from accounts.users import tokens
+
+        tokens.connect_signals()

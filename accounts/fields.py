@@ -25,6 +25,15 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
+def encrypt_text(value: str) -> str:
+    """A secret kept in a JSON or text column (e.g. a TOTP key) as a Fernet token."""
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt_text(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()
+
+
 def fingerprint(value: str) -> str:
     """Keyed hash of a normalised identity number, for duplicate detection."""
     normalised = "".join(ch for ch in value.upper() if ch.isalnum())

@@ -70,12 +70,12 @@ def free_port() -> int:
 
 def make_accounts(n: int) -> list[tuple[str, str]]:
     """n funded cash accounts ($50,000 each); returns (account number, API token)."""
-    from rest_framework.authtoken.models import Token
     from stdnum import luhn
 
     from accounts.money import funding
     from accounts.opening.models import Account, AccountHolder
     from accounts.users.models import User
+    from accounts.users.tokens import issue_token
     from trading.market.models import Security
 
     Security.objects.create(
@@ -104,7 +104,7 @@ def make_accounts(n: int) -> list[tuple[str, str]]:
             account, user, direction="deposit", amount="50000", bank_link_id=link.pk
         )
         funding.complete_transfer(transfer)
-        result.append((account.account_number, Token.objects.create(user=user).key))
+        result.append((account.account_number, issue_token(user, "bench")[1]))
     return result
 
 

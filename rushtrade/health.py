@@ -1,13 +1,17 @@
-"""GET /healthz: is the database up, is the broker up; says which is down.
+"""GET /healthz: is the database up, is the broker up.
 
-The body names the failing check and the kind of error; the details go to the log,
-not to an unauthenticated caller.
+The public gets `{"status": "ok"}` or `{"status": "degraded"}` (and 200 or 503); staff
+and callers from HEALTHZ_INTERNAL_NETWORKS (the load balancer, monitoring) also get
+which check failed and the kind of error, the broker transport and the timing. The
+errors themselves go to the log.
 """
 
+import ipaddress
 import logging
 import os
 import time
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -68,6 +72,20 @@ def check_routing() -> dict:
     }
 
 
+def may_see_details(request) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    try:
+        address = ipaddress.ip_address(get_client_ip_address(request) or "")
+    except ValueError:
+        return False
+    return any(
+        address in ipaddress.ip_network(network, strict=False)
+        for network in settings.HEALTHZ_INTERNAL_NETWORKS
+    )
+
+
 @never_cache
 @require_GET
 def healthz(request):
@@ -81,11 +99,15 @@ def healthz(request):
         checks["routing"] = check_routing()
     down = any(problems.values())
     degraded = checks.get("routing", {}).get("status") == "degraded"
+    overall = "down" if down else "degraded" if degraded else "ok"
+    # Degraded routing still serves pages and the API: only "down" takes the web out.
+    status = 503 if down else 200
+    if not may_see_details(request):
+        return JsonResponse({"status": "ok" if overall == "ok" else "degraded"}, status=status)
     body = {
-        "status": "down" if down else "degraded" if degraded else "ok",
+        "status": overall,
         "checks": checks,
         "broker_transport": settings.CELERY_BROKER_URL.split(":", 1)[0],
         "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
     }
-    # Degraded routing still serves pages and the API: only "down" takes the web out.
-    return JsonResponse(body, status=503 if down else 200)
+    return JsonResponse(body, status=status)

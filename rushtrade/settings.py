@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 env = environ.Env()
 
@@ -40,7 +41,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "rushtrade.admin_site.StaffAdminConfig",  # django.contrib.admin, staff with 2FA only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,11 +50,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "axes",
     "django_celery_beat",
     "django_countries",
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "rushtrade.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -170,6 +174,13 @@ CELERY_TIMEZONE = "America/Chicago"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# Request bodies of the APIs (rushtrade/parsers.py): larger or deeper JSON is a 400.
+API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1_000_000)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+
+# /api/v1 tokens: how long one lasts (the default and the most a client may ask for).
+API_TOKEN_LIFETIME_DAYS = env.int("API_TOKEN_LIFETIME_DAYS", default=30)
+
 # Users: e-mail is the login.
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -199,8 +210,25 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[RushTrade] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-# django-axes throttles failed logins; allauth's own counter would be a second one.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+ACCOUNT_ADAPTER = "accounts.users.sign_in.AccountAdapter"
+# Wrong 2FA codes, like wrong passwords (django-axes, below): 5 a login in 15 minutes.
+# (The adapter leaves wrong passwords to axes, so this counts codes only.)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"20/m/ip,{env.int('AXES_FAILURE_LIMIT', default=5)}/900s/key"
+}
+# Step-up: a sensitive action needs a sign-in (or a confirmation) this recent.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("STEP_UP_SECONDS", default=300)
+
+# Two-factor sign-in (accounts/users/sign_in.py): an authenticator app (TOTP), passkeys
+# and security keys (WebAuthn), recovery codes. Required for staff, offered to customers.
+MFA_ADAPTER = "accounts.users.sign_in.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "RushTrade"
+MFA_PASSKEY_LOGIN_ENABLED = False
+# Browsers allow WebAuthn on http://localhost only; the embedded run is http.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# A bank linked this recently needs a step-up before money is withdrawn to it.
+NEW_BANK_LINK_DAYS = env.int("NEW_BANK_LINK_DAYS", default=7)
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
@@ -241,10 +269,15 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated call then gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.users.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rushtrade.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rushtrade.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -272,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "CountryEnum": "accounts.opening.serializers.COUNTRY_CHOICES",
         "MoneyRangeEnum": "accounts.models.MoneyRange",
         "AgreementEnum": "accounts.models.Agreement",
+        "OrderStatusEnum": "trading.orders.models.OrderStatus",
     },
 }
 
@@ -286,6 +320,47 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (Django's own middleware): our own files only, inline script or
+# style only with the response's nonce, no plug-ins, no framing, forms post to us only.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Permissions-Policy (rushtrade/headers.py): no powerful feature for anyone, except
+# WebAuthn (passkeys and security keys) for this origin.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "browsing-topics": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
+# The API schema and its docs page: public in the embedded run, staff only in production.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
+# /healthz gives its details (which check failed, broker, timings) to staff and to these
+# networks (the load balancer, monitoring); everyone else gets ok or degraded.
+HEALTHZ_INTERNAL_NETWORKS = env.list(
+    "HEALTHZ_INTERNAL_NETWORKS", default=["127.0.0.0/8", "::1/128"]
+)
 
 LOGGING = {
     "version": 1,

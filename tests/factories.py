@@ -7,6 +7,23 @@ from accounts.opening.models import Account, AccountHolder, AccountType
 from accounts.users.models import User
 
 PASSWORD = "correct-horse-battery"
+# The authenticator app key of StaffFactory's logins (base32), for totp_code().
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET, step: int = 0) -> str:
+    """The authenticator app's code now (or `step` periods later)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + step))
+
+
+def enable_totp(user, secret: str = TOTP_SECRET):
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    return TOTP.activate(user, secret).instance
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -27,8 +44,16 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """Staff with an authenticator app (the admin refuses staff without a second factor);
+    `StaffFactory(two_factor=False)` for one without."""
+
     is_staff = True
     is_superuser = True
+
+    @factory.post_generation
+    def two_factor(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            enable_totp(obj)
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

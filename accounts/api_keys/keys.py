@@ -7,8 +7,10 @@ and HMAC-SHA256(salt, secret), and compare in constant time.
 
 import hashlib
 import hmac
+import logging
 import secrets
 import string
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,10 +20,14 @@ from accounts.opening.models import Account, AccountStatus
 from accounts.users.models import User
 from rushtrade.errors import ServiceError
 
+log = logging.getLogger(__name__)
+
 KEY_ID_PREFIX = "RK"
 KEY_ID_LENGTH = 20  # like Alpaca's key ids: upper-case letters and digits
 SECRET_LENGTH = 40
 MAX_ACTIVE_KEYS = 10
+# last_used_at is written at most this often per key, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 _ALPHABET = string.ascii_uppercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits
 
@@ -48,8 +54,11 @@ def create_api_key(account: Account, user: User | None, name: str = "") -> tuple
     """A new key for `account`; returns it and its secret (shown once, never stored)."""
     if account.status == AccountStatus.CLOSED:
         raise ServiceError("account_closed", "A closed account cannot have API keys.", status=409)
-    active = ApiKey.objects.select_for_update().filter(account=account, revoked_at__isnull=True)
-    if len(active) >= MAX_ACTIVE_KEYS:
+    # The account row is the lock. Locking the active keys was not enough: a row another
+    # transaction inserts meanwhile is not among them, so two requests could both pass.
+    Account.objects.select_for_update().filter(pk=account.pk).first()
+    if ApiKey.objects.filter(account=account, revoked_at__isnull=True).count() >= MAX_ACTIVE_KEYS:
+        log.warning("API key refused: account %s has %s active keys", account.pk, MAX_ACTIVE_KEYS)
         raise ServiceError(
             "too_many_keys",
             f"An account can have at most {MAX_ACTIVE_KEYS} active keys: revoke one first.",
@@ -78,6 +87,15 @@ def revoke_api_key(key: ApiKey, user: User | None) -> ApiKey:
     return key
 
 
+def active_keys_of_user(user: User):
+    """The active keys of every account `user` holds, with their accounts."""
+    return (
+        ApiKey.objects.filter(account__holders=user, revoked_at__isnull=True)
+        .select_related("account")
+        .distinct()
+    )
+
+
 def authenticate(key_id: str, secret: str) -> ApiKey | None:
     """The active key with this id and secret, with its account, or None."""
     if not key_id or not secret or len(key_id) > 40 or len(secret) > 200:
@@ -90,4 +108,10 @@ def authenticate(key_id: str, secret: str) -> ApiKey | None:
     if key is None:
         _hash(secret, "0" * 32)  # the same work as a known key: no timing hint
         return None
-    return key if secret_matches(secret, key.secret_hash) else None
+    if not secret_matches(secret, key.secret_hash):
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

@@ -10,11 +10,13 @@ from django.views.decorators.http import require_POST
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
 from accounts.opening.ownership import owned_account
+from accounts.users.sign_in import step_up_required
 from rushtrade.errors import ServiceError
 
 
 @never_cache
 @login_required
+@step_up_required
 def api_key_list(request, number):
     account = owned_account(request.user, number)
     created = None

@@ -1,5 +1,8 @@
 """API for an account's money: balances, bank links, transfers, activity."""
 
+import logging
+
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.pagination import CursorPagination
@@ -10,7 +13,10 @@ from accounts.money import funding, ledger
 from accounts.money.models import BankAccountType, BankLink, Posting, Transfer, TransferDirection
 from accounts.opening.models import Account
 from accounts.opening.ownership import owned_account
-from rushtrade.errors import ErrorSerializer
+from accounts.users.sign_in import has_two_factor
+from rushtrade.errors import ErrorSerializer, FieldError, ServiceError
+
+log = logging.getLogger(__name__)
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": True}
 ERRORS = {
@@ -190,6 +196,17 @@ class TransferViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if has_two_factor(request.user) and funding.withdrawal_needs_step_up(
+            self.account(), data["direction"], data["bank_link_id"]
+        ):
+            log.warning("API withdrawal to a new bank refused: user %s has 2FA", request.user.pk)
+            raise ServiceError(
+                "step_up_required",
+                f"Money goes to a bank linked in the last {settings.NEW_BANK_LINK_DAYS} days only "
+                "from the website, where we confirm it is you with your second factor.",
+                {"bank_link": FieldError("step_up_required", "This bank was linked recently.")},
+                status=403,
+            )
         transfer, created = funding.request_transfer(
             self.account(),
             request.user,

@@ -136,6 +136,19 @@ def remove_bank_link(link: BankLink, user: User) -> BankLink:
 # --- Transfers -------------------------------------------------------------------------------
 
 
+def is_new_bank_link(link: BankLink) -> bool:
+    """Linked within NEW_BANK_LINK_DAYS: money withdrawn to it needs a step-up first (a
+    thief with a session would link their own bank and withdraw to it)."""
+    return link.created_at > timezone.now() - timedelta(days=settings.NEW_BANK_LINK_DAYS)
+
+
+def withdrawal_needs_step_up(account: Account, direction: str, bank_link_id) -> bool:
+    if direction != TransferDirection.WITHDRAWAL:
+        return False
+    link = BankLink.objects.filter(pk=_as_int(bank_link_id), account=account, active=True).first()
+    return link is not None and is_new_bank_link(link)
+
+
 @transaction.atomic
 def request_transfer(
     account: Account,

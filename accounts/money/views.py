@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.money import funding, ledger
 from accounts.money.forms import ActivityFilterForm, BankLinkForm, TransferForm
 from accounts.opening.ownership import owned_account
+from accounts.users.sign_in import step_up_required
 from rushtrade.errors import ServiceError
 from rushtrade.forms import add_service_errors
 
@@ -111,8 +112,16 @@ def link_bank(request, number):
     )
 
 
+def _withdrawal_to_new_bank(request, number) -> bool:
+    account = owned_account(request.user, number)
+    return funding.withdrawal_needs_step_up(
+        account, request.POST.get("direction", ""), request.POST.get("bank_link")
+    )
+
+
 @login_required
 @require_POST
+@step_up_required(when=_withdrawal_to_new_bank)
 def request_transfer(request, number):
     account = owned_account(request.user, number)
     links = list(account.bank_links.filter(active=True))

@@ -3,10 +3,10 @@
 from django import forms
 from django.contrib import admin
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.opening import onboarding
+from accounts.opening import identity, onboarding
 from accounts.opening.models import (
     AccountApplication,
     AgreementAcceptance,
@@ -114,7 +114,14 @@ class AccountApplicationAdmin(StaffActionMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         names = [f.name for f in self.model._meta.fields if f.name not in IDENTITY_NUMBER_FIELDS]
-        return ["check_results", "tax_id_masked", "foreign_tax_id_masked", *names]
+        return [
+            "check_results",
+            "applicant_history",
+            "same_person_elsewhere",
+            "tax_id_masked",
+            "foreign_tax_id_masked",
+            *names,
+        ]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -146,6 +153,61 @@ class AccountApplicationAdmin(StaffActionMixin, admin.ModelAdmin):
             return "No flags." if obj.submitted_at else "Not submitted yet."
         return format_html(
             "<ul>{}</ul>", format_html_join("", "<li><code>{}</code>: {}</li>", rows)
+        )
+
+    @admin.display(description="this login's other applications and accounts")
+    def applicant_history(self, obj):
+
+        rows = [
+            (
+                reverse("admin:accounts_accountapplication_change", args=[other.pk]),
+                other.pk,
+                other.get_status_display(),
+                f"{other.given_name} {other.family_name}",
+                other.date_of_birth or "–",
+                other.tax_id_masked or "–",
+                getattr(getattr(other, "account", None), "account_number", "–"),
+                ", ".join(identity.differences(obj, other)) or "same person",
+            )
+            for other in identity.other_applications(obj)
+        ]
+        if not rows:
+            return "None: this is the login's only application."
+        return format_html(
+            "<table data-testid='applicant-history'><tr><th>application</th><th>status</th>"
+            "<th>name</th><th>born</th><th>tax id</th><th>account</th><th>differs in</th>"
+            "</tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td><a href='{}'>#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                "<td>{}</td><td>{}</td></tr>",
+                rows,
+            ),
+        )
+
+    @admin.display(description="the same person on other logins")
+    def same_person_elsewhere(self, obj):
+
+        rows = [
+            (
+                reverse("admin:accounts_accountapplication_change", args=[other.pk]),
+                other.pk,
+                other.applicant.email,
+                other.get_status_display(),
+                "tax id"
+                if other.tax_id_fingerprint == obj.tax_id_fingerprint
+                else "name and birth date",
+            )
+            for other in identity.same_person_elsewhere(obj)[:50]
+        ]
+        if not rows:
+            return "No other login names this person."
+        return format_html(
+            "<table data-testid='same-person'><tr><th>application</th><th>login</th>"
+            "<th>status</th><th>matches on</th></tr>{}</table>",
+            format_html_join(
+                "", "<tr><td><a href='{}'>#{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+            ),
         )
 
     @admin.display(description="tax id")

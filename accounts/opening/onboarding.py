@@ -4,6 +4,7 @@ Every state change goes through these functions (the web wizard, the API and adm
 call them), is recorded as an ApplicationEvent, and e-mails the applicant.
 """
 
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import date
@@ -15,7 +16,7 @@ from django_countries.fields import Country
 from stdnum import luhn
 
 from accounts.fields import fingerprint
-from accounts.opening import rules
+from accounts.opening import identity, rules
 from accounts.opening.models import (
     Account,
     AccountApplication,
@@ -29,6 +30,8 @@ from accounts.opening.models import (
 from accounts.opening.tasks import send_application_status_email
 from accounts.users.models import User
 from rushtrade.errors import ServiceError
+
+log = logging.getLogger(__name__)
 
 # Versions of the documents an applicant accepts; bump when a document changes.
 AGREEMENT_VERSIONS = {
@@ -232,6 +235,9 @@ def submit_application(
 ) -> AccountApplication:
     """Check the whole application; open the account at once when it is clean and
     auto-approval is on, else hold it (submitted or action_required with reasons)."""
+    # The applicant's row first: one login's submissions are checked one after the other,
+    # so two applications naming different people cannot both pass the identity check.
+    User.objects.select_for_update().filter(pk=application.applicant_id).first()
     application = AccountApplication.objects.select_for_update().get(pk=application.pk)
     if not application.editable:
         raise ApplicationError(
@@ -246,6 +252,16 @@ def submit_application(
 
     from_status = application.status
     reasons = rules.review_reasons(values, _duplicate_tax_id(application))
+    mismatch = identity.identity_mismatch(application)
+    if mismatch:
+        log.warning(
+            "application %s of user %s sent to review: another identity than application %s (%s)",
+            application.pk,
+            application.applicant_id,
+            mismatch.other.pk,
+            ", ".join(mismatch.differences),
+        )
+        reasons.append(rules.ReviewReason("identity_mismatch", mismatch.message))
     application.submitted_at = timezone.now()
     application.review_reasons = [r.as_dict() for r in reasons]
     if reasons:

@@ -7,6 +7,7 @@ both say the same thing: each error is `FieldError(code, message)` keyed by the 
 
 import importlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,7 +79,40 @@ COUNTRY_FIELDS = {
 
 PO_BOX = re.compile(r"\b(p\.?\s*o\.?\s*box|post\s+office\s+box|pmb)\b", re.IGNORECASE)
 PASSPORT_OR_ID = re.compile(r"^[A-Z0-9]{5,20}$")
-NAME = re.compile(r"^[^\d@#$%^*_=+<>{}\[\]|\\/]+$")
+# Names are checked by Unicode category, so every script is welcome and nothing else is.
+NAME_PUNCTUATION = frozenset("-'’.")
+ORGANISATION_PUNCTUATION = frozenset("-'’.,&()/")
+# Control and format characters (bidi overrides, zero-width joiners and spaces), private
+# use, surrogates, unassigned code points and line or paragraph separators.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+NAME_FIELDS = ("given_name", "middle_name", "family_name", "trusted_contact_name")
+ORGANISATION_FIELDS = ("employer", "occupation")
+
+
+def has_invisible_characters(value: str) -> bool:
+    return any(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in value)
+
+
+def _made_of(value: str, categories: str, punctuation: frozenset) -> bool:
+    if not any(unicodedata.category(char).startswith("L") for char in value):
+        return False
+    return all(
+        unicodedata.category(char)[0] in categories
+        or unicodedata.category(char) == "Zs"
+        or char in punctuation
+        for char in value
+    )
+
+
+def is_person_name(value: str) -> bool:
+    """Letters and marks of any script, spaces, hyphens, apostrophes and periods, with
+    at least one letter."""
+    return _made_of(value, "LM", NAME_PUNCTUATION)
+
+
+def is_organisation_name(value: str) -> bool:
+    """A person's name's characters, plus digits and & , ( ) / (employers, occupations)."""
+    return _made_of(value, "LMN", ORGANISATION_PUNCTUATION)
 
 
 @dataclass(frozen=True)
@@ -274,19 +308,27 @@ def _check_account_type(values: dict, errors: Errors) -> None:
 
 
 def _check_names(values: dict, cleaned: dict, errors: Errors) -> None:
-    for name in (
-        "given_name",
-        "middle_name",
-        "family_name",
-        "employer",
-        "occupation",
-        "trusted_contact_name",
-    ):
-        value = (values.get(name) or "").strip()
-        cleaned[name] = value
-        if value and not NAME.fullmatch(value):
+    get = _getter(values)
+    for name, value in values.items():
+        if isinstance(value, str) and has_invisible_characters(value):
             errors[name] = FieldError(
-                "invalid_name", "Use letters, spaces, hyphens and apostrophes only."
+                "invalid_characters",
+                "Remove the invisible or control characters (such as zero-width or "
+                "right-to-left marks) from this field.",
+            )
+    for name in (*NAME_FIELDS, *ORGANISATION_FIELDS):
+        value = unicodedata.normalize("NFC", get(name).strip())
+        cleaned[name] = value
+        if not value or name in errors:
+            continue
+        if name in NAME_FIELDS and not is_person_name(value):
+            errors[name] = FieldError(
+                "invalid_name", "Use letters, spaces, hyphens, apostrophes and periods only."
+            )
+        elif name in ORGANISATION_FIELDS and not is_organisation_name(value):
+            errors[name] = FieldError(
+                "invalid_name",
+                "Use letters, digits, spaces and the characters - ' . , & ( ) / only.",
             )
 
 

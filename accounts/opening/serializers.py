@@ -3,7 +3,13 @@ from django_countries.serializer_fields import CountryField
 from django_countries.serializers import CountryFieldMixin
 from rest_framework import serializers
 
-from accounts.opening.models import Account, AccountApplication, Agreement, AgreementAcceptance
+from accounts.opening.models import (
+    Account,
+    AccountApplication,
+    Agreement,
+    AgreementAcceptance,
+    TaxForm,
+)
 from accounts.opening.onboarding import EDITABLE_FIELDS
 
 # ISO 3166-1 alpha-2 codes: one enum in the OpenAPI schema for every country field.
@@ -25,6 +31,8 @@ class AccountApplicationSerializer(CountryFieldMixin, serializers.ModelSerialize
     foreign_tax_id = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=40
     )
+    # Blank until the application names a tax residence: "" is in the schema's enum too.
+    tax_form = serializers.ChoiceField(choices=TaxForm.choices, allow_blank=True, read_only=True)
     tax_id_masked = serializers.CharField(read_only=True)
     foreign_tax_id_masked = serializers.CharField(read_only=True)
     accept_agreements = serializers.ListField(

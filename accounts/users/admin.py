@@ -1,12 +1,12 @@
 """Staff admin of users."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.opening.models import AccountApplication, AccountHolder
 from accounts.users.forms import StaffUserChangeForm, StaffUserCreationForm
-from accounts.users.models import User
-from rushtrade.staff import ReadOnlyInline
+from accounts.users.models import ApiToken, User
+from rushtrade.staff import ReadOnlyAdmin, ReadOnlyInline
 
 
 class ApplicationInline(ReadOnlyInline):
@@ -52,3 +52,23 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """API tokens: staff see them (never a key) and can revoke them."""
+
+    list_display = ("name", "user", "key_prefix", "created_at", "expires_at", "last_used_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "revoked_reason")
+    search_fields = ("user__email", "name", "key_prefix")
+    list_select_related = ("user",)
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        from accounts.users import tokens
+
+        for token in queryset.filter(revoked_at__isnull=True):
+            tokens.revoke_token(token, tokens.RevokeReason.STAFF)
+        messages.success(request, "The selected tokens are revoked.")

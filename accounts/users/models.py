@@ -1,8 +1,17 @@
 """The login: a user identified by e-mail address."""
 
+import secrets
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
+
+__all__ = ["ApiToken", "EmailUserManager", "User"]
+
+
+def new_security_stamp() -> str:
+    return secrets.token_hex(16)
 
 
 class EmailUserManager(UserManager):
@@ -39,6 +48,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("e-mail address", unique=True)
+    # Part of every session's auth hash: a new stamp ("sign out everywhere") ends every
+    # session of this login, as a new password does.
+    security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -52,3 +64,45 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    def get_session_auth_hash(self) -> str:
+        return salted_hmac(
+            "rushtrade.users.session",
+            f"{self.password}${self.security_stamp}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_session_auth_fallback_hash(self):
+        from django.conf import settings
+
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield salted_hmac(
+                "rushtrade.users.session",
+                f"{self.password}${self.security_stamp}",
+                secret=fallback_secret,
+                algorithm="sha256",
+            ).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A token for `/api/v1` (`Authorization: Token <key>`). Only a SHA-256 of the key is
+    kept (the key is 256 random bits, so a fast hash is enough); the key is shown once.
+    A token ends at `expires_at`, when revoked, and when its user's password changes."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=60)
+    key_prefix = models.CharField(max_length=12, help_text="The key's first characters")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        indexes = [models.Index(fields=["user", "revoked_at"], name="accounts_token_user_active")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"

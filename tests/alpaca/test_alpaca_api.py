@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
-from tests.factories import AccountFactory, UserFactory, fund
+from tests.factories import PASSWORD, AccountFactory, UserFactory, fund
 from trading.market import market_data
 from trading.market.models import DailyClose, Security
 from trading.orders import entry
@@ -119,7 +119,8 @@ def test_create_api_key_command_prints_a_working_pair(account):
 
 def test_portal_page_creates_shows_secret_once_and_revokes(client, account):
     user = account.holders.get()
-    client.force_login(user)
+    # A fresh sign-in: making a key needs a recent one (the step-up).
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     url = f"/account/{account.account_number}/api-keys/"
     page = client.post(url, {"name": "my bot"})
     assert page.status_code == 200
@@ -220,6 +221,7 @@ def test_positions_run_the_same_queries_for_5_and_500(api, account, market):
             Position(account=account, security=s, qty=3, avg_cost=D("50")) for s in securities
         )
 
+    assert api.get("/v2/account").status_code == 200  # the key's first use is recorded
     counts = {}
     for n, start in ((5, 0), (500, 1000)):
         make(n, start)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.money import funding
 from accounts.money.models import Transfer, TransferStatus
-from tests.factories import ROUTING, AccountFactory, fund
+from tests.factories import PASSWORD, ROUTING, AccountFactory, fund
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,12 @@ def test_link_bank_deposit_and_see_it(customer, account):
 
 def test_transfer_form_errors_shown(customer, account):
     fund(account, Decimal("10.00"))
+    # The bank was linked today: a withdrawal to it needs a fresh sign-in (the step-up).
+    customer.logout()
+    customer.post(
+        reverse("account_login"),
+        {"login": account.holders.get().email, "password": PASSWORD},
+    )
     new = reverse("account-transfer-new", args=[account.account_number])
     response = customer.post(
         new,

@@ -88,7 +88,7 @@ def test_lockout_is_per_login_not_global(client, settings):
 
 def test_password_change_and_reset(client):
     user = UserFactory()
-    client.force_login(user)
+    login(client, user.email, PASSWORD)  # a fresh sign-in is the step-up a change needs
     response = client.post(
         reverse("account_change_password"),
         {
@@ -133,12 +133,16 @@ def test_admin_reachable_by_staff_only(client):
     assert client.get("/admin/accounts/user/add/").status_code == 200
 
 
-def test_admin_login_throttled_too(client, settings):
+def test_admin_login_is_the_throttled_sign_in(client, settings):
+    """The admin's own login form is not used (it would skip two-factor sign-in): it sends
+    to the portal's sign-in, which is throttled."""
     staff = StaffFactory()
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post("/admin/login/", {"username": staff.email, "password": "nope-nope-nope"})
     response = client.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
-    assert response.status_code == 429
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, staff.email, "nope-nope-nope")
+    assert login(client, staff.email, PASSWORD).status_code == 429
 
 
 def test_seed_demo_creates_verified_staff_and_customer(settings):

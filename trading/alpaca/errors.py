@@ -101,7 +101,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, exceptions.PermissionDenied):
         response.data = body(FORBIDDEN, "forbidden")
     elif isinstance(exc, exceptions.ParseError):
-        response.data = body(MALFORMED, "request body format is invalid")
+        detail = str(exc.detail) if exc.get_codes() in ("body_too_large", "body_too_deep") else ""
+        response.data = body(MALFORMED, detail or "request body format is invalid")
     elif isinstance(exc, exceptions.ValidationError):
         response.status_code = 422
         response.data = body(INVALID, _validation_message(exc.detail))

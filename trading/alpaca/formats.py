@@ -2,6 +2,7 @@
 as UUIDs, times in RFC 3339."""
 
 import uuid
+from datetime import date, datetime
 from decimal import Decimal
 
 from accounts.opening.models import Account
@@ -37,3 +38,18 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+# Dates a request may name: wide enough for any real history or plan, narrow enough that
+# a day or two either side stays a valid date (year 1 or 9999 overflowed before).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def date_in_range(value: date | datetime) -> bool:
+    day = value.date() if isinstance(value, datetime) else value
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def range_message(name: str) -> str:
+    return f"{name} must be between {EARLIEST_DATE} and {LATEST_DATE}"

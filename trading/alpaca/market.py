@@ -8,7 +8,7 @@ import pandas as pd
 from django.db.models import Q
 from django.utils import timezone
 
-from trading.alpaca import errors
+from trading.alpaca import errors, formats
 from trading.alpaca.formats import exchange, parse_uuid
 from trading.market import market_data
 from trading.market.calendar import nyse
@@ -94,9 +94,12 @@ def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        day = date.fromisoformat(value[:10])
     except ValueError:
         raise errors.invalid(f"{name} must be a date, e.g. 2024-01-31", status=400) from None
+    if not formats.date_in_range(day):
+        raise errors.invalid(formats.range_message(name))
+    return day
 
 
 def calendar(params) -> list[dict]:
@@ -207,6 +210,8 @@ def _moment(value: str | None, name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise errors.AlpacaError(400, errors.MALFORMED, f"invalid {name}: {value}") from None
+    if not formats.date_in_range(parsed):
+        raise errors.invalid(formats.range_message(name))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.UTC)
 
 

@@ -20,7 +20,7 @@ from accounts.money.models import (
     TransferStatus,
 )
 from accounts.opening.models import Account, AccountStatus, AccountType
-from trading.alpaca import errors
+from trading.alpaca import errors, formats
 from trading.alpaca.formats import account_id, exchange, parse_uuid, text
 from trading.market import market_data
 from trading.orders.models import OPEN_STATUSES, Execution, Order, OrderSide, Position
@@ -265,9 +265,12 @@ def _parse_day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        day = date.fromisoformat(value[:10])
     except ValueError:
         raise errors.invalid(f"{name} must be a date, e.g. 2024-01-31") from None
+    if not formats.date_in_range(day):
+        raise errors.invalid(formats.range_message(name))
+    return day
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -437,6 +440,8 @@ def _parse_time(value: str, name: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise errors.invalid(f"{name} must be an RFC 3339 time or a date") from None
+    if not formats.date_in_range(parsed):
+        raise errors.invalid(formats.range_message(name))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=market_data.NEW_YORK)
 
 

@@ -3,7 +3,7 @@ built in portfolio.py, trading.py and market.py, whose keys these mirror)."""
 
 from rest_framework import serializers
 
-from trading.orders.models import OrderSide, OrderType, TimeInForce
+from trading.orders.models import OrderSide, OrderStatus, OrderType, TimeInForce
 
 S = {"required": False, "allow_null": True}
 
@@ -93,7 +93,7 @@ class AlpacaOrderSerializer(serializers.Serializer):
     time_in_force = serializers.CharField()
     limit_price = serializers.CharField(**S)
     stop_price = serializers.CharField(**S)
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
     extended_hours = serializers.BooleanField()
 
 
@@ -155,7 +155,7 @@ class AlpacaActivitySerializer(serializers.Serializer):
     leaves_qty = serializers.CharField(required=False)
     order_id = serializers.UUIDField(required=False)
     cum_qty = serializers.CharField(required=False)
-    order_status = serializers.CharField(required=False)
+    order_status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     date = serializers.DateField(required=False)
     net_amount = serializers.CharField(required=False)
     description = serializers.CharField(required=False)

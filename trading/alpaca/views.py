@@ -6,12 +6,12 @@ import time
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rushtrade.parsers import BoundedJSONParser
 from trading.alpaca import errors, market, portfolio, rate_limit, trading
 from trading.alpaca import serializers as s
 from trading.alpaca.auth import AlpacaKeyAuthentication, key_account
@@ -61,7 +61,7 @@ def q(name: str, description: str, kind=OpenApiTypes.STR) -> OpenApiParameter:
 class AlpacaView(APIView):
     authentication_classes = [AlpacaKeyAuthentication]
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes: list = []
 

@@ -13,7 +13,7 @@ class OrderTicketForm(BootstrapMixin, forms.Form):
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "off",
-                "style": "text-transform: uppercase",
+                "class": "text-uppercase",
                 "list": "symbol-options",
                 # Suggestions as the customer types (trading.market.views.symbol_search).
                 "hx-get": reverse_lazy("symbol-search"),

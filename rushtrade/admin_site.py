@@ -1,0 +1,55 @@
+"""The operations admin: staff only, with a second factor, signed in through allauth.
+
+The admin's own login form would skip two-factor sign-in, so the admin sends logins to
+allauth's; a staff login without a second factor is refused and sent to set one up.
+"""
+
+import logging
+
+from django.contrib import admin, messages
+from django.contrib.admin.apps import AdminConfig
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
+
+log = logging.getLogger(__name__)
+
+
+class StaffAdminSite(admin.AdminSite):
+    site_header = "RushTrade operations"
+    site_title = "RushTrade operations"
+
+    def has_permission(self, request) -> bool:
+        from accounts.users.sign_in import has_two_factor
+
+        return super().has_permission(request) and has_two_factor(request.user)
+
+    def login(self, request, extra_context=None):
+        from accounts.users.sign_in import has_two_factor
+
+        user = request.user
+        next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse(
+            "admin:index", current_app=self.name
+        )
+        if not user.is_authenticated:
+            login = resolve_url("account_login")
+            return HttpResponseRedirect(f"{login}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+        if not (user.is_active and user.is_staff):
+            log.warning("admin refused: user %s is not staff", user.pk)
+            raise PermissionDenied
+        if not has_two_factor(user):
+            log.warning("admin refused: staff user %s has no second factor", user.pk)
+            messages.warning(
+                request,
+                "Staff must use two-factor sign-in: set up an authenticator app or a passkey "
+                "to reach the operations admin.",
+            )
+            return HttpResponseRedirect(reverse("mfa_index"))
+        return HttpResponseRedirect(next_url)
+
+
+class StaffAdminConfig(AdminConfig):
+    default_site = "rushtrade.admin_site.StaffAdminSite"

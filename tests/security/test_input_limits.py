@@ -1,0 +1,81 @@
+"""No 500 on any input: JSON too large or too deep is a 400 naming the problem; dates
+outside 1900-2199 are refused naming the parameter."""
+
+import logging
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.api_keys import keys
+from tests.factories import AccountFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def v2():
+    account = AccountFactory()
+    key, secret = keys.create_api_key(account, account.holders.get())
+    api = APIClient()
+    api.credentials(HTTP_APCA_API_KEY_ID=key.key_id, HTTP_APCA_API_SECRET_KEY=secret)
+    return api
+
+
+def test_deep_json_on_the_unauthenticated_token_endpoint_is_a_400(caplog):
+    body = "[" * 5000 + "]" * 5000
+    with caplog.at_level(logging.WARNING):
+        response = APIClient().post("/api/v1/auth/token", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "body_too_deep"
+    assert "32 levels" in response.json()["message"]
+    assert any("deeper" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+def test_json_just_deep_enough_is_parsed_and_one_more_level_refused(settings):
+    api = APIClient()
+    api.force_authenticate(UserFactory())
+    ok = '{"given_name": "Sam", "x": ' + "[" * 30 + "]" * 30 + "}"
+    assert api.post("/api/v1/applications", ok, content_type="application/json").status_code == 201
+    deep = '{"given_name": "Sam", "x": ' + "[" * 32 + "]" * 32 + "}"
+    response = api.post("/api/v1/applications", deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "body_too_deep"
+
+
+def test_large_json_is_a_400(settings):
+    settings.API_MAX_JSON_BYTES = 10_000
+    body = '{"email": "a@example.com", "password": "' + "x" * 20_000 + '"}'
+    response = APIClient().post("/api/v1/auth/token", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "body_too_large"
+
+
+def test_deep_json_on_v2_is_alpacas_malformed_request(v2):
+    response = v2.post("/v2/orders", "[" * 5000 + "]" * 5000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == 40010000
+    assert "levels" in response.json()["message"]
+
+
+@pytest.mark.parametrize("year", ["0001", "9999"])
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/v2/stocks/bars?symbols=ACME&timeframe=1Day&start={y}-01-01T00:00:00Z", "start"),
+        ("/v2/stocks/bars?symbols=ACME&timeframe=1Day&end={y}-12-31T00:00:00Z", "end"),
+        ("/v2/account/activities?date={y}-12-31", "date"),
+        ("/v2/account/activities?after={y}-01-01T00:00:00Z", "after"),
+        ("/v2/account/activities?until={y}-12-31T00:00:00Z", "until"),
+        ("/v2/account/portfolio/history?date_end={y}-12-31", "date_end"),
+        ("/v2/account/portfolio/history?start={y}-01-01T00:00:00Z", "start"),
+        ("/v2/account/portfolio/history?end={y}-12-31T00:00:00Z", "end"),
+        ("/v2/calendar?start={y}-01-01", "start"),
+        ("/v2/orders?status=all&after={y}-01-01T00:00:00Z", "after"),
+    ],
+)
+def test_v2_dates_out_of_range_are_422_naming_the_parameter(v2, path, param, year):
+    response = v2.get(path.format(y=year))
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == 40010001
+    assert body["message"].startswith(f"{param} must be between")
