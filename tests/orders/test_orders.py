@@ -271,6 +271,25 @@ def test_replace_then_engine_confirms(account, acme):
     assert ledger.balances(account).holds == new.held_amount == D("1961.00")
 
 
+def test_replace_partly_filled_sell_counts_the_sold_shares(account, acme):
+    Position.objects.create(account=account, security=acme, qty=100, avg_cost=D("90"))
+    order, _ = place(account, side="sell", qty=100, limit_price="100.00")
+    apply_execution_report(report(order, "S1", "1", "1", last_qty=40, last_px="100", cum=40))
+    assert Position.objects.get().qty == 60
+    new = entry.replace_order(order, None, limit_price="101.00")  # the price only
+    assert (new.qty, new.limit_price) == (100, D("101.00"))
+    apply_execution_report(report(new, "R1", "5", "1", orig_cl_ord_id=order.cl_ord_id, cum=40))
+    new.refresh_from_db()
+    assert (new.status, new.filled_qty) == (OrderStatus.PARTIALLY_FILLED, 40)
+    assert entry.shares_available(account, acme) == 0
+    with pytest.raises(entry.ServiceError) as exc:  # 61 more than the 60 still held
+        entry.replace_order(new, None, qty=101)
+    assert exc.value.code == "insufficient_shares"
+    assert "at most 100 shares" in exc.value.fields["qty"].message
+    smaller = entry.replace_order(new, None, qty=70)
+    assert smaller.qty == 70
+
+
 def test_replace_rejected_keeps_the_original(account, acme):
     order, _ = place(account, qty=10, limit_price="99.00")
     new = entry.replace_order(order, None, limit_price="98.00")

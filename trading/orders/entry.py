@@ -303,7 +303,12 @@ def _check_funds(
     quote,
     released: Decimal = Decimal("0"),
     released_shares: int = 0,
+    filled: int = 0,
 ):
+    """(hold, commission) if the account can afford the request. For a replacement,
+    `released` and `released_shares` are the old order's hold and unfilled sell shares,
+    and `filled` its shares already filled: counted in the new (total) quantity, but a
+    sale's are no longer held, so only the rest needs shares."""
     hold, commission = estimated_cost(request, quote)
     if request.side == OrderSide.BUY:
         lmv = long_market_value(account) if account.is_margin else Decimal("0")
@@ -317,11 +322,11 @@ def _check_funds(
             )
     else:
         available = shares_available(account, security) + released_shares
-        if request.qty > available:
+        if request.qty - filled > available:
             raise _invalid(
                 "qty",
                 "insufficient_shares",
-                f"You can sell at most {max(available, 0):,} shares of "
+                f"You can sell at most {max(available, 0) + filled:,} shares of "
                 f"{security.symbol} (short sales are not offered).",
             )
     return hold, commission
@@ -571,7 +576,13 @@ def replace_order(
     account = order.account
     unfilled_old = order.qty - order.filled_qty if order.side == OrderSide.SELL else 0
     hold, commission = _check_funds(
-        account, request, security, quote, released=order.held_amount, released_shares=unfilled_old
+        account,
+        request,
+        security,
+        quote,
+        released=order.held_amount,
+        released_shares=unfilled_old,
+        filled=order.filled_qty,
     )
     client_order_id = (client_order_id or "").strip() or secrets.token_hex(16)
     if Order.objects.filter(account=account, client_order_id=client_order_id).exists():
