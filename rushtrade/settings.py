@@ -416,6 +416,11 @@ ALPACA_RATE_LIMIT = env.int("ALPACA_RATE_LIMIT", default=200)
 # The FIX 4.2 session between the routing gateway (initiator) and the routing engine.
 ROUTING_ENGINE_HOST = env.str("ROUTING_ENGINE_HOST", default="127.0.0.1")
 ROUTING_ENGINE_PORT = env.int("ROUTING_ENGINE_PORT", default=9878)
+# The routing engine simulator (run_routing_engine) takes connections only from these
+# addresses (QuickFIX's AllowedRemoteAddresses): by default this machine alone.
+ROUTING_ENGINE_ALLOWED_ADDRESSES = env.list(
+    "ROUTING_ENGINE_ALLOWED_ADDRESSES", default=["127.0.0.1"]
+)
 FIX_SENDER_COMP_ID = env.str("FIX_SENDER_COMP_ID", default="RUSHTRADE")
 FIX_TARGET_COMP_ID = env.str("FIX_TARGET_COMP_ID", default="ROUTER")
 FIX_HEARTBEAT_INTERVAL = env.int("FIX_HEARTBEAT_INTERVAL", default=30)

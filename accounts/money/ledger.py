@@ -109,17 +109,17 @@ def cash_postings(
     end: date | None = None,
 ):
     """The account's cash movements (postings to its cash ledger, with their entries),
-    newest first; optionally of one entry kind and posted from `start` to `end` (dates in
-    the portal's time zone, both included)."""
+    newest first; optionally of one entry kind and effective from `start` to `end` (the
+    day each entry counts from on the books: a trade's trade date; both included)."""
     postings = Posting.objects.filter(
         ledger_account__account=account, ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH
     ).select_related("entry")
     if kind:
         postings = postings.filter(entry__kind=kind)
     if start:
-        postings = postings.filter(entry__created_at__date__gte=start)
+        postings = postings.filter(entry__effective_on__gte=start)
     if end:
-        postings = postings.filter(entry__created_at__date__lte=end)
+        postings = postings.filter(entry__effective_on__lte=end)
     return postings.order_by("-id")
 
 
@@ -239,6 +239,7 @@ def deferred_balances():
     _add_to_balances(pending)
 
 
+@transaction.atomic
 def reverse_entry(entry: JournalEntry, by: User | None, reason: str) -> JournalEntry:
     """Undo a posted entry with its mirror image (posted entries never change)."""
     if not reason.strip():
@@ -247,7 +248,12 @@ def reverse_entry(entry: JournalEntry, by: User | None, reason: str) -> JournalE
             "Give the reason for the reversal.",
             {"reason": _err("required", "A reason is required.")},
         )
-    if hasattr(entry, "reversed_by") or entry.kind == JournalEntryKind.REVERSAL:
+    if entry.account_id is not None:
+        # Under the account's lock, as every other change of its cash: an order checking
+        # buying power meanwhile sees the cash before or after the reversal, not between.
+        lock_account(entry.account_id)
+    already = JournalEntry.objects.filter(reverses=entry).exists()
+    if already or entry.kind == JournalEntryKind.REVERSAL:
         raise ServiceError(
             "already_reversed", "This entry is already reversed or is a reversal.", status=409
         )

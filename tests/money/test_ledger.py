@@ -279,3 +279,38 @@ def test_ledger_invariants_over_random_operations(ops):
         assert b.holds <= b.cash
         assert b.withdrawable >= 0 and b.buying_power >= 0
     assert ledger.verify_balances() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reversals_post_one():
+    import threading
+
+    from django.db import connections
+
+    account = AccountFactory()
+    fund(account, D("500.00"))
+    entry = ledger.post_manual_entry(
+        account, JournalEntryKind.FEE, D("25.00"), "Wire fee", "Outgoing wire", StaffFactory()
+    )
+    barrier, results = threading.Barrier(6), []
+
+    def reverse():
+        try:
+            barrier.wait()
+            results.append(ledger.reverse_entry(entry, None, "Fee waived").pk)
+        except ledger.ServiceError as exc:
+            results.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reverse) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("already_reversed") == 5
+    assert len([r for r in results if isinstance(r, int)]) == 1
+    assert JournalEntry.objects.filter(reverses=entry).count() == 1
+    assert ledger.balances(account).cash == D("500.00")
+    assert ledger.verify_balances() == []

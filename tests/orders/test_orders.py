@@ -192,6 +192,24 @@ def test_client_order_id_idempotent_and_conflict(account, acme):
     assert Order.objects.count() == 1 and Hold.objects.filter(reason="order").count() == 1
 
 
+def test_a_retry_after_the_close_or_a_halt_gets_its_order_not_an_error(account, acme, market):
+    first, _ = place(account, order_type="market", limit_price=None, client_order_id="r1")
+    market.open = False
+    again, created = place(account, order_type="market", limit_price=None, client_order_id="r1")
+    assert (again.pk, created) == (first.pk, False)
+    acme.halted = True
+    acme.save()
+    again, created = place(account, order_type="market", limit_price=None, client_order_id="r1")
+    assert (again.pk, created) == (first.pk, False)
+    with pytest.raises(entry.ServiceError) as exc:  # a new order still meets the checks
+        place(account, order_type="market", limit_price=None, client_order_id="r2")
+    assert exc.value.code == "symbol_halted"
+    with pytest.raises(entry.ServiceError) as exc:  # other content under the id: a conflict
+        place(account, order_type="market", limit_price=None, client_order_id="r1", qty=3)
+    assert exc.value.code == "client_order_id_conflict" and exc.value.status == 409
+    assert Order.objects.count() == 1
+
+
 # --- Executions -----------------------------------------------------------------------------
 
 
@@ -288,6 +306,23 @@ def test_replace_partly_filled_sell_counts_the_sold_shares(account, acme):
     assert "at most 100 shares" in exc.value.fields["qty"].message
     smaller = entry.replace_order(new, None, qty=70)
     assert smaller.qty == 70
+
+
+def test_replace_partly_filled_buy_holds_only_for_what_is_left(account, acme):
+    order, _ = place(account, qty=50, limit_price="100.00")  # holds $5,001.00
+    apply_execution_report(report(order, "B1", "1", "1", last_qty=40, last_px="100", cum=40))
+    b = ledger.balances(account)  # $5,999.20 cash, $1,000.20 still held
+    assert (b.cash, b.holds, b.buying_power) == (D("5999.20"), D("1000.20"), D("4999.00"))
+    with pytest.raises(entry.ServiceError) as exc:  # 70 more need $7,000.64
+        entry.replace_order(order, None, qty=110)
+    assert exc.value.code == "insufficient_buying_power"
+    new = entry.replace_order(order, None, qty=99)  # 59 more: $5,900.60 of a $9,901.00 hold
+    assert new.held_amount == D("9901.00")
+    assert ledger.balances(account).holds == D("1000.20") + D("5900.60")
+    apply_execution_report(report(new, "R1", "5", "1", orig_cl_ord_id=order.cl_ord_id, cum=40))
+    b = ledger.balances(account)
+    assert (b.holds, b.buying_power) == (D("5900.60"), D("98.60"))
+    assert ledger.verify_balances() == []
 
 
 def test_replace_rejected_keeps_the_original(account, acme):

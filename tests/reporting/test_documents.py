@@ -151,7 +151,10 @@ def test_past_month_statement_uses_that_months_close(customer, account):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # triggers off for this session
             cursor.execute("SET session_replication_role = replica")
-        cursor.execute(f"UPDATE {table} SET created_at = %s", [when])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} SET created_at = %s, effective_on = %s",  # noqa: S608
+            [when, timezone.localdate(when)],
+        )
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = DEFAULT")
     DailyClose.objects.create(

@@ -428,7 +428,7 @@ def _cash(account: Account, entry: JournalEntry, activity_id: str) -> dict:
         "id": activity_id,
         "account_id": account_id(account),
         "activity_type": ACTIVITY_TYPES[entry.kind],
-        "date": timezone.localtime(entry.created_at, market_data.NEW_YORK).date(),
+        "date": entry.effective_on,  # the day it counts from on the books
         "net_amount": text(entry.net_amount or ZERO),
         "description": entry.description,
         "status": "executed",

@@ -313,7 +313,7 @@ def _check_funds(
     if request.side == OrderSide.BUY:
         lmv = long_market_value(account) if account.is_margin else Decimal("0")
         available = ledger.balances(account, long_market_value=lmv).buying_power + released
-        if hold > available:
+        if _unfilled_part(hold, request.qty, filled) > available:
             raise _invalid(
                 "qty",
                 "insufficient_buying_power",
@@ -330,6 +330,14 @@ def _check_funds(
                 f"{security.symbol} (short sales are not offered).",
             )
     return hold, commission
+
+
+def _unfilled_part(hold: Decimal, qty: int, filled: int) -> Decimal:
+    """The part of a buy's hold its unfilled shares need (pro rata, as its fills release
+    it): a replacement of a partly filled buy holds only for what is left to buy."""
+    if not filled:
+        return hold
+    return (hold * (qty - filled) / qty).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _checked(symbol, side, order_type, time_in_force, qty, limit_price, stop_price):
@@ -436,8 +444,11 @@ def _store(
     commission: Decimal,
     user: User | None,
     replaces: Order | None = None,
+    hold_now: Decimal | None = None,
 ) -> Order:
-    """The order row and its hold (the caller writes the outbox row)."""
+    """The order row and its hold (the caller writes the outbox row). `hold` is the
+    order's whole hold; `hold_now` what is set aside now if less (a replacement whose
+    old order was partly filled)."""
     order = Order.objects.create(
         account=account,
         security=security,
@@ -455,9 +466,52 @@ def _store(
         placed_by=user,
         replaces=replaces,
     )
-    if hold > 0:
-        ledger.place_hold(account, hold, Hold.Reason.ORDER, f"order:{order.pk}")
+    hold_now = hold if hold_now is None else hold_now
+    if hold_now > 0:
+        ledger.place_hold(account, hold_now, Hold.Reason.ORDER, f"order:{order.pk}")
     return order
+
+
+def _retried_order(account: Account, client_order_id, *, symbol, **fields) -> Order | None:
+    """The order a retried request made the first time, recognised before the market's
+    checks: a retry that arrives after the close, a halt or a move of the price still gets
+    the order it made, not an error that reads as if there were none."""
+    client_order_id = (client_order_id or "").strip()
+    if not client_order_id:
+        return None
+    existing = (
+        Order.objects.filter(account=account, client_order_id=client_order_id)
+        .select_related("security")
+        .first()
+    )
+    if existing is None:
+        return None
+    errors, qty_value, limit, stop = _field_errors(existing.security, symbol, **fields)
+    if errors:
+        return None  # the checks name the fields
+    request = OrderRequest(
+        existing.security.symbol,
+        fields["side"],
+        fields["order_type"],
+        fields["time_in_force"],
+        qty_value,
+        limit,
+        stop,
+    )
+    if (symbol or "").strip().upper() == existing.security.symbol and (
+        existing.request_hash == request.content_hash()
+    ):
+        return existing
+    raise _client_order_id_conflict()
+
+
+def _client_order_id_conflict() -> ServiceError:
+    return _invalid(
+        "client_order_id",
+        "client_order_id_conflict",
+        "This client_order_id was used for a different order.",
+        status=409,
+    )
 
 
 @transaction.atomic
@@ -477,6 +531,19 @@ def place_order(
     """Check, hold and store an order with its outbox row; returns (order, created).
     The same client_order_id with the same content returns the first order; with other
     content it is refused (409)."""
+    retried = _retried_order(
+        account,
+        client_order_id,
+        symbol=symbol,
+        side=side,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        qty=qty,
+        limit_price=limit_price,
+        stop_price=stop_price,
+    )
+    if retried is not None:
+        return retried, False
     security, quote, request = _checked(
         symbol, side, order_type, time_in_force, qty, limit_price, stop_price
     )
@@ -489,12 +556,7 @@ def place_order(
     if existing:
         if existing.request_hash == request.content_hash():
             return existing, False
-        raise _invalid(
-            "client_order_id",
-            "client_order_id_conflict",
-            "This client_order_id was used for a different order.",
-            status=409,
-        )
+        raise _client_order_id_conflict()
     if account.status != AccountStatus.ACTIVE:
         raise ServiceError(
             "account_not_active",
@@ -551,7 +613,7 @@ def replace_order(
 ) -> Order:
     """Cancel/replace: a new order (replacing the old) with its own hold, sent as one
     OrderCancelReplaceRequest; the old order is `pending_replace` until the engine
-    answers. Buying power counts the old order's hold as freed."""
+    answers. Buying power counts what the old order still holds as freed."""
     order = _locked_open_order(order)
     security = order.security
     quote = market_data.get_quote(security.symbol)
@@ -575,12 +637,16 @@ def replace_order(
         )
     account = order.account
     unfilled_old = order.qty - order.filled_qty if order.side == OrderSide.SELL else 0
+    # What the old order still holds: its fills have already used part of its hold.
+    still_held = Hold.objects.filter(
+        account=account, reference=f"order:{order.pk}", released_at__isnull=True
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     hold, commission = _check_funds(
         account,
         request,
         security,
         quote,
-        released=order.held_amount,
+        released=still_held,
         released_shares=unfilled_old,
         filled=order.filled_qty,
     )
@@ -593,7 +659,15 @@ def replace_order(
             status=409,
         )
     new = _store(
-        account, security, request, client_order_id, hold, commission, user, replaces=order
+        account,
+        security,
+        request,
+        client_order_id,
+        hold,
+        commission,
+        user,
+        replaces=order,
+        hold_now=_unfilled_part(hold, request.qty, order.filled_qty),
     )
     _outbox(
         new,

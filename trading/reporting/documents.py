@@ -271,23 +271,24 @@ def statement(account: Account, year: int, month: int) -> Statement:
     start = date(year, month, 1)
     end = date(year, month, calendar.monthrange(year, month)[1])
     zone = timezone.get_current_timezone()
-    begins = datetime.combine(start, time.min, tzinfo=zone)
     ends = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    # Cash by the day each entry counts from on the books (a trade's trade date), as the
+    # month's snapshots and statistics count it, not by the moment it was written.
     cash = ledger.cash_postings(account)
     totals = cash.aggregate(
-        opening=Coalesce(Sum("amount", filter=Q(entry__created_at__lt=begins)), Value(ZERO)),
-        closing=Coalesce(Sum("amount", filter=Q(entry__created_at__lt=ends)), Value(ZERO)),
+        opening=Coalesce(Sum("amount", filter=Q(entry__effective_on__lt=start)), Value(ZERO)),
+        closing=Coalesce(Sum("amount", filter=Q(entry__effective_on__lte=end)), Value(ZERO)),
     )
     lines = [
         StatementLine(
-            timezone.localtime(p.entry.created_at).date(),
+            p.entry.effective_on,
             p.entry.get_kind_display(),
             p.entry.description,
             p.amount,
         )
-        for p in cash.filter(entry__created_at__gte=begins, entry__created_at__lt=ends)
+        for p in cash.filter(entry__effective_on__gte=start, entry__effective_on__lte=end)
         .select_related("entry")
-        .order_by("entry__created_at", "id")
+        .order_by("entry__effective_on", "entry__created_at", "id")
     ]
     signed = Case(
         When(order__side=OrderSide.BUY, then=F("qty")),

@@ -54,6 +54,7 @@ def engine_config(**overrides) -> dict[str, str]:
         "heartbeat_interval": settings.FIX_HEARTBEAT_INTERVAL,
         "store_path": str(settings.FIX_STORE_DIR / "engine"),
         "log_path": str(settings.FIX_LOG_DIR / "engine"),
+        "allowed_remote_addresses": settings.ROUTING_ENGINE_ALLOWED_ADDRESSES,
     } | overrides
     return fix.session_config("acceptor", **params)
 

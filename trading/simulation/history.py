@@ -38,6 +38,7 @@ from trading.market import market_data
 from trading.market.calendar import settlement_date
 from trading.market.models import DailyClose, Security, WatchlistItem
 from trading.market.securities import reference_price_for
+from trading.orders import fees
 from trading.orders.models import Execution, Order, Position
 from trading.reporting.models import AccountSnapshot, MonthlyStatistics
 from trading.reporting.snapshots import take_snapshots, trading_days
@@ -201,12 +202,16 @@ class _Book:
                 LedgerAccountKind.FIRM_BANK,
                 LedgerAccountKind.CLEARING,
                 LedgerAccountKind.COMMISSION_REVENUE,
+                LedgerAccountKind.REGULATORY_FEES,
             )
         }
         self.entries, self.times, self.lines, self.orders, self.fills = [], [], [], [], []
 
-    def post(self, c, kind, words, amount, day, other, settles=None, commission=ZERO, at=None):
-        """One balanced entry moving `amount` into (or out of) the customer's cash."""
+    def post(self, c, kind, words, amount, day, other, settles=None, charges=None, at=None):
+        """One balanced entry moving `amount` into (or out of) the customer's cash; a
+        trade's `charges` (fees.charges) go to commission revenue and regulatory fees."""
+        commission = charges.commission if charges else ZERO
+        regulatory = charges.fees if charges else ZERO
         self.entries.append(
             JournalEntry(
                 kind=kind,
@@ -220,10 +225,14 @@ class _Book:
         settles = settles or day
         index = len(self.entries) - 1
         self.lines.append((index, self.cash_ledgers[c.account.pk], amount, settles))
-        self.lines.append((index, self.firm[other], -amount - commission, settles))
+        self.lines.append((index, self.firm[other], -amount - commission - regulatory, settles))
         if commission:
             self.lines.append(
                 (index, self.firm[LedgerAccountKind.COMMISSION_REVENUE], commission, settles)
+            )
+        if regulatory:
+            self.lines.append(
+                (index, self.firm[LedgerAccountKind.REGULATORY_FEES], regulatory, settles)
             )
         c.cash += amount
         return index
@@ -232,7 +241,8 @@ class _Book:
         """A market order filled at the day's close, its cash settling T+1."""
         price = self.closes[(security.pk, day)]
         principal = (price * qty).quantize(CENT, ROUND_HALF_UP)
-        commission = max(Decimal("1.00"), (Decimal("0.005") * qty).quantize(CENT))
+        charges = fees.charges(side, qty, price)  # as a live fill is charged
+        commission = charges.commission
         n = len(self.orders) + 1
         at = _firm_day(day, 10 + minute // 60, minute % 60)
         self.orders.append(
@@ -259,14 +269,14 @@ class _Book:
             c,
             JournalEntryKind.BUY if side == "buy" else JournalEntryKind.SELL,
             f"{'Bought' if side == 'buy' else 'Sold'} {qty} {security.symbol} @ {price}",
-            sign * principal - commission,
+            sign * principal - charges.total,
             day,
             LedgerAccountKind.CLEARING,
             settles=settlement_date(day),
-            commission=commission,
+            charges=charges,
             at=at,
         )
-        self.fills.append((len(self.orders) - 1, entry, qty, price, commission, at))
+        self.fills.append((len(self.orders) - 1, entry, qty, price, charges, at))
         held = c.holdings.get(security.pk, 0)
         if side == "buy":
             c.cost[security.pk] = (c.cost.get(security.pk, ZERO) * held + price * qty) / (
@@ -306,11 +316,12 @@ class _Book:
                     report_key=f"{self.prefix}:{o + 1}",
                     qty=qty,
                     price=price,
-                    commission=commission,
+                    commission=charges.commission,
+                    fees=charges.fees,
                     executed_at=at,
                     journal_entry=entries[e],
                 )
-                for o, e, qty, price, commission, at in self.fills
+                for o, e, qty, price, charges, at in self.fills
             ),
             batch_size=1000,
         )
