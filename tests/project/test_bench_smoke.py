@@ -46,12 +46,14 @@ def run(script: Path, tmp_path: Path) -> subprocess.CompletedProcess:
         name = f"{parts.path.lstrip('/') or 'postgres'}_smoke_{script.stem}"
         env["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
     return subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, "-u", str(script)],  # unbuffered: a timeout still shows how far
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        # Generous: bench/orders.py starts gunicorn, a gateway and the engine on a new
+        # database, and on a busy 2-core machine that alone has taken 2.5 minutes.
+        timeout=1200,
     )
 
 
