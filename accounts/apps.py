@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Customers and accounts"
 
     def ready(self) -> None:
-        from accounts.users import tokens
+        from accounts.users import activity, tokens
 
         tokens.connect_signals()
+        activity.connect_signals()

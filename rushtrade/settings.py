@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.users.activity.SecurityContextMiddleware",
     # Last, so that it turns a lockout flagged during authentication into the response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from accounts.api_keys.models import ApiKey
 from accounts.opening.models import Account, AccountStatus
+from accounts.users import activity
 from accounts.users.models import User
-from rushtrade.errors import ServiceError
+from rushtrade.errors import FieldError, ServiceError
+from rushtrade.text import INVISIBLE_MESSAGE, has_invisible_characters
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,12 @@ def create_api_key(account: Account, user: User | None, name: str = "") -> tuple
     """A new key for `account`; returns it and its secret (shown once, never stored)."""
     if account.status == AccountStatus.CLOSED:
         raise ServiceError("account_closed", "A closed account cannot have API keys.", status=409)
+    if has_invisible_characters(name or ""):
+        raise ServiceError(
+            "invalid",
+            INVISIBLE_MESSAGE,
+            {"name": FieldError("invalid_characters", INVISIBLE_MESSAGE)},
+        )
     # The account row is the lock. Locking the active keys was not enough: a row another
     # transaction inserts meanwhile is not among them, so two requests could both pass.
     Account.objects.select_for_update().filter(pk=account.pk).first()
@@ -75,15 +83,29 @@ def create_api_key(account: Account, user: User | None, name: str = "") -> tuple
         name=name.strip()[:60],
         created_by=user,
     )
+    _record(key, activity.Kind.API_KEY_CREATED, user)
     return key, secret
+
+
+def _record(key: ApiKey, kind: str, user: User | None) -> None:
+    """On the activity of whoever did it if a holder, else of every holder (staff
+    revoking a customer's key)."""
+    holders = list(key.account.holders.all())
+    words = f"{key.key_id} on {key.account.account_number}"
+    if key.name:
+        words += f" ({key.name})"
+    for holder in [user] if user in holders else holders:
+        activity.record(holder, kind, words)
 
 
 def revoke_api_key(key: ApiKey, user: User | None) -> ApiKey:
     """Revoke at once: the next request with this key gets 401. Revoking twice is a no-op."""
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+    revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=user
     )
     key.refresh_from_db()
+    if revoked:
+        _record(key, activity.Kind.API_KEY_REVOKED, user)
     return key
 
 

@@ -32,8 +32,10 @@ from accounts.money.models import (
     TransferStatus,
 )
 from accounts.opening.models import Account, AccountStatus
+from accounts.users import activity
 from accounts.users.models import User
 from rushtrade.errors import FieldError, ServiceError
+from rushtrade.text import INVISIBLE_MESSAGE, has_invisible_characters
 
 MAX_BANK_LINKS = 3
 
@@ -88,6 +90,8 @@ def link_bank(
         errors["bank_account_type"] = FieldError("invalid_choice", "Choose checking or savings.")
     if len(nickname or "") > 50:
         errors["nickname"] = FieldError("max_length", "At most 50 characters.")
+    elif has_invisible_characters(nickname or ""):
+        errors["nickname"] = FieldError("invalid_characters", INVISIBLE_MESSAGE)
     if errors:
         raise ServiceError("invalid", f"Please correct these fields: {', '.join(errors)}.", errors)
     ledger.lock_account(account)
@@ -99,7 +103,7 @@ def link_bank(
         )
     try:
         with transaction.atomic():
-            return BankLink.objects.create(
+            link = BankLink.objects.create(
                 account=account,
                 created_by=user,
                 routing_number=routing,
@@ -113,6 +117,13 @@ def link_bank(
         raise ServiceError(
             "bank_link_exists", "This bank account is already linked.", status=409
         ) from None
+    activity.record(user, activity.Kind.BANK_LINKED, _bank_words(link))
+    return link
+
+
+def _bank_words(link: BankLink) -> str:
+    kind = link.get_bank_account_type_display()
+    return f"{link.account.account_number}: {kind} ••{link.bank_account_last4}"
 
 
 @transaction.atomic
@@ -130,6 +141,7 @@ def remove_bank_link(link: BankLink, user: User) -> BankLink:
     link.active = False
     link.removed_at = timezone.now()
     link.save(update_fields=["active", "removed_at"])
+    activity.record(user, activity.Kind.BANK_UNLINKED, _bank_words(link))
     return link
 
 

@@ -31,6 +31,7 @@ from accounts.opening.models import (
     TaxIdType,
 )
 from rushtrade.errors import FieldError
+from rushtrade.text import has_invisible_characters
 
 OFFERED_ACCOUNT_TYPES = {AccountType.INDIVIDUAL_CASH, AccountType.INDIVIDUAL_MARGIN}
 MINIMUM_AGE = 18
@@ -82,15 +83,8 @@ PASSPORT_OR_ID = re.compile(r"^[A-Z0-9]{5,20}$")
 # Names are checked by Unicode category, so every script is welcome and nothing else is.
 NAME_PUNCTUATION = frozenset("-'’.")
 ORGANISATION_PUNCTUATION = frozenset("-'’.,&()/")
-# Control and format characters (bidi overrides, zero-width joiners and spaces), private
-# use, surrogates, unassigned code points and line or paragraph separators.
-INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 NAME_FIELDS = ("given_name", "middle_name", "family_name", "trusted_contact_name")
 ORGANISATION_FIELDS = ("employer", "occupation")
-
-
-def has_invisible_characters(value: str) -> bool:
-    return any(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in value)
 
 
 def _made_of(value: str, categories: str, punctuation: frozenset) -> bool:

@@ -1,5 +1,5 @@
 """The customer's security page: API tokens, trading API keys (with last use), two-factor
-sign-in, and "sign out everywhere"."""
+sign-in, "sign out everywhere" and the recent security activity."""
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
-from accounts.users import tokens
+from accounts.users import activity, tokens
 from accounts.users.models import ApiToken
 from accounts.users.sign_in import second_factors
 
@@ -26,6 +26,7 @@ def security(request):
             "token_lifetime_days": tokens.lifetime_days(),
             "api_keys": keys.active_keys_of_user(request.user),
             "second_factors": second_factors(request.user),
+            "activity": activity.recent(request.user),
         },
     )
 

@@ -5,9 +5,10 @@ import secrets
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-__all__ = ["ApiToken", "EmailUserManager", "User"]
+__all__ = ["ApiToken", "EmailUserManager", "SecurityEvent", "User"]
 
 
 def new_security_stamp() -> str:
@@ -106,3 +107,41 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
+
+
+class SecurityEvent(models.Model):
+    """One line of a login's security activity (accounts/users/activity.py): sign-ins and
+    failures, two-factor changes, tokens and keys, password and e-mail changes, bank links.
+    Append-only: the portal never changes or deletes a line; the customer sees their own
+    on the security page, staff see all in admin (read-only)."""
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", "Signed out everywhere"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        EMAIL_CHANGED = "email_changed", "E-mail address changed"
+        TWO_FACTOR_ADDED = "two_factor_added", "Two-factor method added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Two-factor method removed"
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", "Recovery codes renewed"
+        TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
+        API_KEY_CREATED = "api_key_created", "Trading API key created"
+        API_KEY_REVOKED = "api_key_revoked", "Trading API key revoked"
+        BANK_LINKED = "bank_linked", "Bank account linked"
+        BANK_UNLINKED = "bank_unlinked", "Bank account removed"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="security_events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    emailed = models.BooleanField(default=False, help_text="A notice was e-mailed")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "-at"], name="accounts_security_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.user_id}, {self.at:%Y-%m-%d %H:%M})"

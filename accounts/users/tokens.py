@@ -11,11 +11,14 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.users import activity
 from accounts.users.models import ApiToken, User, new_security_stamp
 from rushtrade.errors import FieldError, ServiceError
+from rushtrade.text import INVISIBLE_MESSAGE, has_invisible_characters
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,12 @@ def issue_token(user: User, name: str = "", days: int | None = None) -> tuple[Ap
     if len(name) > 60:
         message = "A token's name has at most 60 characters."
         raise ServiceError("invalid", message, {"name": FieldError("max_length", message)})
+    if has_invisible_characters(name):
+        raise ServiceError(
+            "invalid",
+            INVISIBLE_MESSAGE,
+            {"name": FieldError("invalid_characters", INVISIBLE_MESSAGE)},
+        )
     # The user row is the lock: two requests at once cannot both pass the cap.
     User.objects.select_for_update().filter(pk=user.pk).first()
     if active_tokens(user).count() >= MAX_ACTIVE_TOKENS:
@@ -81,15 +90,20 @@ def issue_token(user: User, name: str = "", days: int | None = None) -> tuple[Ap
         key_hash=digest(key),
         expires_at=now + timedelta(days=days),
     )
+    activity.record(user, activity.Kind.TOKEN_CREATED, f"{token.name} ({token.key_prefix}…)")
     return token, key
 
 
 def revoke_token(token: ApiToken, reason: str = RevokeReason.CUSTOMER) -> ApiToken:
     """Revoke at once; revoking twice is a no-op."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
     )
     token.refresh_from_db()
+    if revoked:
+        activity.record(
+            token.user, activity.Kind.TOKEN_REVOKED, f"{token.name} ({token.key_prefix}…)"
+        )
     return token
 
 
@@ -108,7 +122,13 @@ def sign_out_everywhere(user: User) -> int:
     revoke every API token of `user`; returns the number of tokens revoked."""
     user.security_stamp = new_security_stamp()
     user.save(update_fields=["security_stamp"])
-    return revoke_all_tokens(user, RevokeReason.SIGN_OUT_EVERYWHERE)
+    count = revoke_all_tokens(user, RevokeReason.SIGN_OUT_EVERYWHERE)
+    activity.record(
+        user,
+        activity.Kind.SIGNED_OUT_EVERYWHERE,
+        f"{count} API token{'' if count == 1 else 's'} revoked",
+    )
+    return count
 
 
 def authenticate_key(key: str) -> ApiToken | None:
@@ -130,14 +150,25 @@ def _note_password_change(sender, instance: User, raw=False, update_fields=None,
         return
     if update_fields is not None and "password" not in update_fields:
         return
+    made_unusable = instance.password.startswith(UNUSABLE_PASSWORD_PREFIX)
+    if getattr(instance, "_password", None) is None and not made_unusable:
+        # Not set_password() since the last save: an upgrade of the stored hash at sign-in
+        # (Django re-hashes the same password), or a save that leaves it alone.
+        return
     old = User.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
-    instance._password_changed = old is not None and old != instance.password
+    # A first password (none before) is not a change of one.
+    instance._password_changed = bool(old) and old != instance.password
 
 
 def _revoke_on_password_change(sender, instance: User, **kwargs):
     if getattr(instance, "_password_changed", False):
         instance._password_changed = False
-        revoke_all_tokens(instance, RevokeReason.PASSWORD_CHANGED)
+        count = revoke_all_tokens(instance, RevokeReason.PASSWORD_CHANGED)
+        activity.record(
+            instance,
+            activity.Kind.PASSWORD_CHANGED,
+            f"{count} API token{'' if count == 1 else 's'} revoked" if count else "",
+        )
 
 
 def connect_signals() -> None:

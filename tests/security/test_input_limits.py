@@ -79,3 +79,22 @@ def test_v2_dates_out_of_range_are_422_naming_the_parameter(v2, path, param, yea
     body = response.json()
     assert body["code"] == 40010001
     assert body["message"].startswith(f"{param} must be between")
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("date=2024-01-31garbage", "date"),
+        ("date=2024-01-31T25:00:00Z", "date"),
+        ("date=2024-1-31", "date"),
+    ],
+)
+def test_v2_dates_with_trailing_text_are_422_naming_the_parameter(v2, query, param):
+    response = v2.get(f"/v2/account/activities?{query}")
+    assert response.status_code == 422, response.content
+    assert response.json()["message"].startswith(f"{param} must be a date")
+
+
+def test_v2_date_may_be_a_date_or_a_time(v2):
+    for value in ("2024-01-31", "2024-01-31T10:00:00Z", "2024-01-31T10:00:00-05:00"):
+        assert v2.get(f"/v2/account/activities?date={value}").status_code == 200

@@ -264,8 +264,12 @@ def _activity_id(at: datetime, kind: str, pk: int) -> str:
 def _parse_day(value: str | None, name: str) -> date | None:
     if not value:
         return None
-    try:
-        day = date.fromisoformat(value[:10])
+    try:  # a date, or an RFC 3339 time whose date is meant (as the SDKs may send it)
+        day = (
+            date.fromisoformat(value)
+            if len(value) == 10
+            else datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        )
     except ValueError:
         raise errors.invalid(f"{name} must be a date, e.g. 2024-01-31") from None
     if not formats.date_in_range(day):
