@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.opening import onboarding
-from accounts.opening.forms import STEP_OF_FIELD, STEP_TITLES, STEPS, ReviewForm
+from accounts.opening import agreements, onboarding
+from accounts.opening.forms import STEP_OF_FIELD, STEP_TITLES, STEPS, ReviewForm, summary
 from accounts.opening.models import AccountApplication
 from accounts.users.api import client_ip
 from rushtrade.forms import add_service_errors
@@ -37,7 +37,38 @@ def application_detail(request, pk):
             "steps": STEP_TITLES.items(),
             "account": getattr(application, "account", None),
             "events": application.events.select_related("actor"),
+            "accepted": [
+                agreements.document(name, version)
+                for name, version in sorted(application.agreement_versions.items())
+                if agreements.document(name, version)
+            ],
+            "withdrawable": application.status in ("draft", "submitted", "action_required"),
         },
+    )
+
+
+@login_required
+@require_POST
+def withdraw_application(request, pk):
+    application = _own_application(request, pk)
+    try:
+        onboarding.withdraw_application(application, request.user)
+    except onboarding.ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("application-detail", pk=pk)
+    messages.info(request, f"Application {application.pk} is withdrawn.")
+    return redirect("home")
+
+
+def agreement_page(request, agreement, version=None):
+    """An agreement, readable before and after it is accepted (every published version)."""
+    document = agreements.document(agreement, version)
+    if document is None:
+        raise Http404("No such agreement or version.")
+    return render(
+        request,
+        "opening/agreement.html",
+        {"document": document, "is_current": agreements.CURRENT.get(agreement) == document},
     )
 
 
@@ -108,13 +139,21 @@ def application_step(request, pk, step):
                     }.get(application.status, "Submitted."),
                 )
                 return redirect("application-detail", pk=pk)
-            onboarding.update_application(
+            application = onboarding.update_application(
                 application, request.user, form.changes(), ip_address=client_ip(request)
             )
         except onboarding.ApplicationError as error:
             _apply_errors(form, error, application)
         else:
-            return redirect("application-step", pk=pk, step=slugs[index + 1])
+            # Saved as a draft either way; the wizard moves on once the step is complete.
+            missing = onboarding.step_missing(application, form.step_fields())
+            if not missing:
+                return redirect("application-step", pk=pk, step=slugs[index + 1])
+            form = _reshown(form_class, request, application, missing)
+
+    context = {}
+    if is_review:
+        context["summary"] = summary(application)
 
     return render(
         request,
@@ -127,5 +166,19 @@ def application_step(request, pk, step):
             "index": index,
             "previous": slugs[index - 1] if index else None,
             "action": reverse("application-step", args=[pk, step]),
+            **context,
         },
     )
+
+
+def _reshown(form_class, request, application, missing):
+    """The step again, as posted, with the fields it still needs marked."""
+    form = form_class(request.POST, instance=application)
+    form.is_valid()
+    for name, error in missing.items():
+        if name in form.fields:
+            form.add_error(name, error.message)
+        else:
+            form.add_error(None, error.message)
+    form.add_error(None, "Saved as a draft. Complete the fields marked below to continue.")
+    return form
