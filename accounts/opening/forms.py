@@ -46,6 +46,18 @@ class StepForm(ConditionalFieldsMixin, BootstrapMixin, forms.ModelForm):
         """The application fields this step asks for (what must be complete to go on)."""
         return [name for name in self.fields if name not in self.extra_fields]
 
+    def field_for(self, name: str) -> str:
+        """The form field that shows the application field `name` (and its errors)."""
+        return name
+
+    def summary_fields(self) -> list[tuple[str, str]]:
+        """(application field, label) of what applies, for the Review summary."""
+        return [
+            (name, str(self.fields[self.field_for(name)].label))
+            for name in self.step_fields()
+            if self.applies(self.field_for(name))
+        ]
+
 
 class AccountTypeForm(StepForm):
     title = "Account type"
@@ -168,6 +180,12 @@ class AddressForm(StepForm):
             self.initial["us_state"] = instance.state
         if instance.mailing_country == "US":
             self.initial["mailing_us_state"] = instance.mailing_state
+
+    def field_for(self, name: str) -> str:
+        """A US state is chosen from the list of states, other regions typed."""
+        if name in ("state", "mailing_state") and self.applies(f"{name[:-5]}us_state"):
+            return f"{name[:-5]}us_state"
+        return name
 
     def changes(self) -> dict:
         changes = super().changes()
@@ -449,22 +467,22 @@ def summary(application: AccountApplication) -> list[dict]:
         if form_class is ReviewForm:
             continue
         form = form_class(instance=application)
-        names = [n for n in form.step_fields() if form.applies(n)]
-        missing = step_missing(application, names)
+        labels = dict(form.summary_fields())
+        missing = step_missing(application, labels)
         rows = []
-        for name in names:
+        for name in labels:
             flag = name == "mailing_same_as_residential" or name.endswith("_not_issued")
             if flag and not getattr(application, name):
                 continue
             value = _display(application, name)
             if value or name in missing:
-                rows.append({"label": form.fields[name].label, "value": value, "name": name})
+                rows.append({"label": labels[name], "value": value, "name": name})
         sections.append(
             {
                 "slug": slug,
                 "title": form_class.title,
                 "rows": rows,
-                "missing": [form.fields[n].label for n in missing if n in form.fields],
+                "missing": [labels[n] for n in missing],
             }
         )
     return sections

@@ -85,7 +85,11 @@ def _apply_errors(form, error: onboarding.ApplicationError, application) -> None
     add_service_errors(
         form,
         error,
-        field_of=lambda name: "agreements" if name.startswith("agreements.") else name,
+        field_of=lambda name: (
+            "agreements"
+            if name.startswith("agreements.")
+            else getattr(form, "field_for", lambda n: n)(name)
+        ),
         elsewhere=elsewhere,
     )
 
@@ -107,6 +111,7 @@ def application_step(request, pk, step):
     form_class = dict(STEPS)[step]
     index = slugs.index(step)
     is_review = form_class is ReviewForm
+    data = request.POST if request.method == "POST" else None  # an empty step is posted too
 
     if is_review:
         initial = {
@@ -115,9 +120,9 @@ def application_step(request, pk, step):
             "treaty_country": application.treaty_country.code or "",
             "treaty_article": application.treaty_article,
         }
-        form = ReviewForm(request.POST or None, application=application, initial=initial)
+        form = ReviewForm(data, application=application, initial=initial)
     else:
-        form = form_class(request.POST or None, instance=application)
+        form = form_class(data, instance=application)
 
     if request.method == "POST" and form.is_valid():
         try:
@@ -176,8 +181,8 @@ def _reshown(form_class, request, application, missing):
     form = form_class(request.POST, instance=application)
     form.is_valid()
     for name, error in missing.items():
-        if name in form.fields:
-            form.add_error(name, error.message)
+        if form.field_for(name) in form.fields:
+            form.add_error(form.field_for(name), error.message)
         else:
             form.add_error(None, error.message)
     form.add_error(None, "Saved as a draft. Complete the fields marked below to continue.")

@@ -27,9 +27,9 @@ class Lookup:
 
 
 def lookup_security(text: str) -> Lookup:
-    """The active security `text` names: by its symbol; else by its company's name when
-    exactly one matches; else up to three suggestions (names that match, then symbols and
-    names that are spelled nearly alike)."""
+    """The active security `text` names: by its symbol, or by its company's name (without
+    "Inc.", "Corporation" and the like) when exactly one company has it; else up to three
+    suggestions (names containing the text, then symbols and names spelled nearly alike)."""
     text = " ".join((text or "").split())[:60]
     if not text:
         return Lookup(None)
@@ -42,11 +42,12 @@ def lookup_security(text: str) -> Lookup:
     exact = [s for s in named if _short_name(s.name) == wanted]
     if len(exact) == 1:
         return Lookup(exact[0])
-    if len(named) == 1:
-        return Lookup(named[0])
-    if named:
-        return Lookup(None, (exact or named)[:MAX_SUGGESTIONS])
-    return Lookup(None, near_misses(text))
+    # A part of a name ("APPL" is in "Apple") or a near miss is suggested, never guessed.
+    suggestions = (exact or named)[:MAX_SUGGESTIONS]
+    for security in near_misses(text):
+        if len(suggestions) < MAX_SUGGESTIONS and security not in suggestions:
+            suggestions.append(security)
+    return Lookup(None, suggestions)
 
 
 def near_misses(text: str) -> list[Security]:
