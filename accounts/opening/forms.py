@@ -2,6 +2,7 @@
 
 # --- The account application wizard -----------------------------------------------------
 
+import phonenumbers
 from django import forms
 from django.urls import reverse
 from django.utils.html import format_html
@@ -441,6 +442,16 @@ def _display(application: AccountApplication, name: str) -> str:
     if name in ("tax_id", "foreign_tax_id"):
         return getattr(application, f"{name}_masked")
     value = getattr(application, name)
+    if name == "trusted_contact_declined" and value is not None:
+        return "Declined" if value else "Named"
+    if name == "mailing_same_as_residential":
+        return "Same as the residential address" if value else "Given below"
+    if name in ("phone", "trusted_contact_phone") and value:
+        try:
+            number = phonenumbers.parse(value)
+        except phonenumbers.NumberParseException:
+            return value
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     if hasattr(value, "code"):  # a country
         return value.name or ""
     if name in ("state", "mailing_state") and value:
@@ -476,7 +487,8 @@ def summary(application: AccountApplication) -> list[dict]:
                 continue
             value = _display(application, name)
             if value or name in missing:
-                rows.append({"label": labels[name], "value": value, "name": name})
+                label = "Mailing address" if name == "mailing_same_as_residential" else labels[name]
+                rows.append({"label": label, "value": value, "name": name})
         sections.append(
             {
                 "slug": slug,
