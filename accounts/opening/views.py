@@ -43,14 +43,27 @@ def application_detail(request, pk):
                 if agreements.document(name, version)
             ],
             "withdrawable": application.status in ("draft", "submitted", "action_required"),
+            "resume_step": _first_incomplete_step(application),
         },
     )
 
 
+def _first_incomplete_step(application: AccountApplication) -> str:
+    """Where a draft is picked up: its first step that still lacks something."""
+    for slug, form_class in STEPS:
+        if form_class is ReviewForm:
+            break
+        if onboarding.step_missing(application, form_class(instance=application).step_fields()):
+            return slug
+    return "review"
+
+
 @login_required
-@require_POST
 def withdraw_application(request, pk):
+    """Asks first (GET), then withdraws (POST)."""
     application = _own_application(request, pk)
+    if request.method != "POST":
+        return render(request, "opening/withdraw.html", {"application": application})
     try:
         onboarding.withdraw_application(application, request.user)
     except onboarding.ApplicationError as error:

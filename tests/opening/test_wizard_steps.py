@@ -228,6 +228,8 @@ def test_review_links_each_agreement_and_submission_records_its_version(
     }
     detail = applicant.get(reverse("application-detail", args=[application.pk])).content.decode()
     assert reverse("agreement-version", args=["customer_agreement", "2026-01"]) in detail
+    api = applicant.get(f"/api/v1/applications/{application.pk}").json()
+    assert api["agreement_versions"] == application.agreement_versions
 
 
 # --- Point 8: dead ends ---------------------------------------------------------------------
@@ -258,6 +260,10 @@ def test_a_refused_draft_can_be_discarded(applicant):
         in refused.context["form"].errors["tax_residence"][0]
     )
     assert 'data-testid="discard"' in refused.content.decode()
+    confirm = applicant.get(reverse("application-withdraw", args=[application.pk]))
+    assert confirm.status_code == 200 and "Discard it" in confirm.content.decode()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.DRAFT  # asking changes nothing
     response = applicant.post(reverse("application-withdraw", args=[application.pk]))
     assert response.status_code == 302
     application.refresh_from_db()
@@ -335,3 +341,15 @@ def test_application_email_uses_an_before_a_vowel(
         post_steps(applicant, application, TEXAS_STEPS)
     assert "application for an individual cash account" in mail.outbox[-1].body
     assert "a individual" not in mail.outbox[-1].body
+
+
+def test_continue_picks_the_draft_up_at_its_first_incomplete_step(applicant):
+    application = start(applicant)
+    post_steps(applicant, application, {"account-type": TEXAS_STEPS["account-type"]})
+    detail = reverse("application-detail", args=[application.pk])
+    assert (
+        f'href="{url(application, "identity")}">Continue' in applicant.get(detail).content.decode()
+    )
+    steps = {k: v for k, v in TEXAS_STEPS.items() if k not in ("account-type", "review")}
+    post_steps(applicant, application, steps)
+    assert f'href="{url(application, "review")}">Continue' in applicant.get(detail).content.decode()
