@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from accounts.money import funding
 from accounts.opening.models import Account, ApplicationStatus
 from tests.factories import PASSWORD, SecurityFactory, UserFactory
 
@@ -152,6 +153,23 @@ def test_wizard_walk_to_a_funded_first_order(live_server, sized_page, settings):
     assert guide.get_by_role("link", name="Fund your account").is_visible()
     assert guide.get_by_role("link", name="Place an order").count() == 0
     page.check_width("10-first-run")
+
+    # Funding: link the bank, deposit; the guide follows the money.
+    guide.get_by_role("link", name="Fund your account").click()
+    page.get_by_label("Routing number (ABA)").fill("021000021")
+    page.get_by_label("Account number").fill("000123456789")
+    page.get_by_label("Type").select_option("checking")
+    page.get_by_role("button", name="Link bank").click()
+    page.get_by_label("Amount (USD)").fill("2500")
+    page.get_by_role("button", name="Request transfer").click()
+    page.check_width("10b-transfers")
+    page.goto(live_server.url + f"/account/{account.account_number}/")
+    assert "$2,500.00 is on its way" in page.get_by_test_id("first-run-fund").inner_text()
+    transfer = account.transfers.get()
+    funding.complete_transfer(transfer)  # the bank's answer (the ACH simulator's job)
+    page.reload()
+    page.get_by_test_id("first-run").get_by_role("link", name="Place an order").click()
+    page.wait_for_url(f"**/account/{account.account_number}/trade/")
 
     # The agreement accepted can be read.
     page.goto(live_server.url + href)
