@@ -197,3 +197,9 @@ def test_wizard_walk_to_a_funded_first_order(live_server, sized_page, settings):
     page.get_by_role("button", name="Add").click()
     assert page.get_by_test_id("watch-TSLA").is_visible()
     page.check_width("13-watchlist")
+
+    # Home: the account by its number, the application by its number and name.
+    page.goto(live_server.url + "/")
+    line = page.get_by_test_id("application-line")
+    assert account.account_number in line.inner_text() and "Jordan Blake" in line.inner_text()
+    page.check_width("14-home")
