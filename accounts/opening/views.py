@@ -48,6 +48,16 @@ def application_detail(request, pk):
     )
 
 
+def _submitted_message(application: AccountApplication) -> str:
+    if application.status == "approved":
+        return "Your account is open."
+    if application.awaits_applicant:
+        return "Your application needs attention: see below."
+    if application.status == "action_required":
+        return "Thank you: your application is with our compliance team for review."
+    return "Thank you: your application is submitted for review."
+
+
 def _first_incomplete_step(application: AccountApplication) -> str:
     """Where a draft is picked up: its first step that still lacks something."""
     for slug, form_class in STEPS:
@@ -148,14 +158,7 @@ def application_step(request, pk, step):
                     ip_address=client_ip(request),
                 )
                 application = onboarding.submit_application(application, request.user)
-                messages.success(
-                    request,
-                    {
-                        "approved": "Your account is open.",
-                        "submitted": "Thank you: your application is submitted for review.",
-                        "action_required": "Your application needs attention: see below.",
-                    }.get(application.status, "Submitted."),
-                )
+                messages.success(request, _submitted_message(application))
                 return redirect("application-detail", pk=pk)
             application = onboarding.update_application(
                 application, request.user, form.changes(), ip_address=client_ip(request)

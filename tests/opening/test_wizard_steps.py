@@ -298,6 +298,11 @@ def test_home_tells_applications_apart(applicant, settings, django_capture_on_co
     for draft in drafts:
         assert any(f"No. {draft.pk}" in text for text in texts)
     assert any(approved.account.account_number in text for text in texts)
+    # A draft in progress is offered before a new one.
+    continue_link = (
+        f'href="{reverse("application-detail", args=[drafts[-1].pk])}" data-testid="continue-draft"'
+    )
+    assert continue_link in html
 
 
 # --- Point 9: a politically exposed applicant waits on compliance ----------------------------
@@ -324,6 +329,7 @@ def test_politically_exposed_applicant_is_told_it_waits_on_compliance(
     html = applicant.get(reverse("application-detail", args=[application.pk])).content.decode()
     assert "compliance team" in html and 'data-testid="awaiting-review"' in html
     assert "submit again" not in html.lower() and "resubmit" not in html.lower()
+    assert "needs attention" not in html  # nor in the message after submitting
     body = mail.outbox[-1].body
     assert "compliance team is reviewing" in body and "submit it again" not in body
     # When staff ask for something, the applicant is asked to act.

@@ -82,4 +82,7 @@ def home(request):
             .exclude(status=ApplicationStatus.WITHDRAWN)
             .select_related("account")
         )
+        context["draft"] = next(
+            (a for a in context["applications"] if a.status == ApplicationStatus.DRAFT), None
+        )
     return render(request, "portfolio/home.html", context)
