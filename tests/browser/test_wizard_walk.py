@@ -203,3 +203,42 @@ def test_wizard_walk_to_a_funded_first_order(live_server, sized_page, settings):
     line = page.get_by_test_id("application-line")
     assert account.account_number in line.inner_text() and "Jordan Blake" in line.inner_text()
     page.check_width("14-home")
+
+
+def test_address_step_without_javascript(live_server, browser, settings):
+    """With scripting off the server decides what shows: fields for the values posted,
+    the ones that do not apply ignored."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        user = UserFactory(first_name="Noa", last_name="Levi")
+        log_in(page, live_server, user)
+        page.get_by_role("button", name="Open a new account").click()
+        application = user.applications.get()
+        application.tax_residence = "US"  # the address step starts from it: a US address
+        application.save()
+        page.goto(live_server.url + f"/applications/{application.pk}/address/")
+        assert page.get_by_label("Mailing street address").is_hidden()
+        page.get_by_label("Country", exact=True).select_option("CA")
+        page.get_by_label("Street address", exact=True).fill("290 Bremner Blvd")
+        page.get_by_label("City", exact=True).fill("Toronto")
+        page.get_by_label("State", exact=True).select_option("OH")  # left from the US default
+        page.get_by_label("Postal code", exact=True).fill("M5V 3L9")
+        page.get_by_label("My mailing address is the same").uncheck()
+        next_step(page)
+        # Canada: the province is asked for; the mailing address too; Ohio was ignored.
+        assert page.get_by_label("Province or region").is_visible()
+        assert page.get_by_label("State", exact=True).is_hidden()
+        assert page.get_by_label("Mailing street address").is_visible()
+        application.refresh_from_db()
+        assert (application.country, application.state) == ("CA", "")
+        page.get_by_label("Province or region").fill("ON")
+        page.get_by_label("My mailing address is the same").check()
+        next_step(page)
+        page.wait_for_url(f"**/applications/{application.pk}/tax-id/")
+        application.refresh_from_db()
+        assert (application.state, application.mailing_same_as_residential) == ("ON", True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
