@@ -105,6 +105,23 @@ class IdentityForm(StepForm):
             "phone": "Phone (with country code)",
         }
 
+    def changes(self) -> dict:
+        """A change of citizenship or tax residence that makes the saved tax id the wrong
+        kind (an SSN for a non-US person, a passport for a US one) clears it, to be given
+        again at the tax identity step, instead of refusing this step for it."""
+        changes = super().changes()
+        citizenship = str(changes.get("citizenship") or "")
+        us_person = "US" in (citizenship, str(changes.get("tax_residence") or ""))
+        kind = (
+            AccountApplication.objects.filter(pk=self.instance.pk)
+            .values_list("tax_id_type", flat=True)
+            .first()
+        )
+        us_kind = kind in (TaxIdType.SSN, TaxIdType.ITIN)
+        if kind and ((us_person and not us_kind) or (citizenship and not us_person and us_kind)):
+            changes.update(tax_id_type="", tax_id="", tax_id_country="")
+        return changes
+
 
 class AddressForm(StepForm):
     title = "Address"
@@ -276,6 +293,9 @@ class TaxIdForm(StepForm):
         for name in ("tax_id", "foreign_tax_id"):
             if name in changes and not changes[name] and self.applies(name):
                 changes.pop(name)  # blank keeps what is on file
+        if self.instance.is_us_person:
+            # Not asked of a US person: nothing foreign stays on file from earlier answers.
+            changes.update(tax_id_country="", foreign_tax_id="", foreign_tax_id_not_issued=False)
         return changes
 
 

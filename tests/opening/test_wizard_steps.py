@@ -93,6 +93,35 @@ def test_a_us_citizen_sees_no_passport_or_foreign_tax_fields(applicant):
     assert 'value="ssn"' in html and 'value="itin"' in html
 
 
+def test_becoming_a_us_person_drops_the_foreign_tax_answers(applicant):
+    application = start(applicant)
+    german = {
+        **TEXAS_STEPS["identity"],
+        "citizenship": "DE",
+        "tax_residence": "DE",
+        "phone": "+49 30 1234567",
+    }
+    post_steps(applicant, application, {"identity": german})
+    document = {
+        "tax_id_type": "passport",
+        "tax_id": "C01X00T47",
+        "tax_id_country": "DE",
+        "foreign_tax_id": "36574261809",
+    }
+    post_steps(applicant, application, {"tax-id": document})
+    application.refresh_from_db()
+    assert application.foreign_tax_id_last4 == "1809"
+    applicant.post(url(application, "identity"), TEXAS_STEPS["identity"])  # now a US citizen
+    post_steps(applicant, application, {"tax-id": TEXAS_STEPS["tax-id"]})
+    application.refresh_from_db()
+    assert (application.tax_id_type, application.tax_id_last4) == ("ssn", "9998")
+    assert (
+        application.tax_id_country,
+        application.foreign_tax_id,
+        application.foreign_tax_id_last4,
+    ) == ("", "", "")
+
+
 def test_a_german_sees_the_document_and_foreign_tax_fields(applicant):
     application = start(applicant)
     identity = {
