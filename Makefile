@@ -13,7 +13,7 @@ export PATH := $(VENV_BIN):$(PATH)
 .PHONY: help setup deps run test lint format clean bench
 
 help:
-	@echo "make run    set everything up and start the portal at http://127.0.0.1:8000"
+	@echo "make run    set everything up and start the portal at http://127.0.0.1:$${WEB_PORT:-8000}"
 	@echo "make test   set everything up and run the whole test suite"
 	@echo "make lint   ruff"
 

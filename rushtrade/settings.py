@@ -208,6 +208,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Confirming the address (from the browser that signed up) logs the new customer in.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[RushTrade] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
@@ -241,6 +243,8 @@ AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
 
 # E-mail: printed on the console in the embedded run; EMAIL_URL for SMTP.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if vars().get("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend":
+    EMAIL_BACKEND = "rushtrade.mail.ConsoleEmailBackend"  # links printed whole
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="RushTrade <no-reply@rushtrade.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -375,8 +379,10 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="rushtrade-demo")
 
 # Account opening: approve a clean application at once (on in the embedded run).
 ACCOUNT_AUTO_APPROVE = env.bool("ACCOUNT_AUTO_APPROVE", default=DEBUG)
-# The portal's public address, for links in e-mails.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The port the embedded run's web process listens on (Procfile), and the portal's public
+# address, for links in e-mails and the printed demo logins (that port by default).
+WEB_PORT = env.int("WEB_PORT", default=8000)
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{WEB_PORT}").rstrip("/")
 
 # Funding. The ACH simulator (a Celery task) settles transfers after a delay in the
 # embedded run; in production the bank's answers, or staff in admin, complete them.

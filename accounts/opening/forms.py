@@ -2,42 +2,83 @@
 
 # --- The account application wizard -----------------------------------------------------
 
+import phonenumbers
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django_countries import countries
+from localflavor.us.us_states import US_STATES
 
-from accounts.opening.models import AccountApplication, AccountType, Agreement
-from rushtrade.forms import BootstrapMixin
-
-# --- Funding ---------------------------------------------------------------------------------
-
+from accounts.opening import agreements, rules
+from accounts.opening.models import (
+    AccountApplication,
+    AccountType,
+    Agreement,
+    EmploymentStatus,
+    TaxIdType,
+)
+from accounts.opening.onboarding import step_missing
+from rushtrade.forms import BootstrapMixin, ConditionalFieldsMixin
 
 YES_NO = forms.RadioSelect(choices=[("true", "Yes"), ("false", "No")])
+US_STATE_CHOICES = [("", "Choose a state"), *((code, str(name)) for code, name in US_STATES)]
+EMPLOYED = (EmploymentStatus.EMPLOYED, EmploymentStatus.SELF_EMPLOYED)
 
 
-class StepForm(BootstrapMixin, forms.ModelForm):
-    """One step of the application; the service validates the values per country."""
+class StepForm(ConditionalFieldsMixin, BootstrapMixin, forms.ModelForm):
+    """One step of the application; the service validates the values per country.
+    Fields that do not apply (`show_when`) are hidden and saved blank."""
 
     title = ""
     intro = ""
+    # Form fields that are not the model's (e.g. the US state select): not saved as such.
+    extra_fields: tuple = ()
 
     class Meta:
         model = AccountApplication
         fields: tuple = ()
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.fields}
+        return {
+            name: self.cleaned_data[name] for name in self.fields if name not in self.extra_fields
+        }
+
+    def step_fields(self) -> list[str]:
+        """The application fields this step asks for (what must be complete to go on)."""
+        return [name for name in self.fields if name not in self.extra_fields]
+
+    def field_for(self, name: str) -> str:
+        """The form field that shows the application field `name` (and its errors)."""
+        return name
+
+    def summary_fields(self) -> list[tuple[str, str]]:
+        """(application field, label) of what applies, for the Review summary."""
+        return [
+            (name, str(self.fields[self.field_for(name)].label))
+            for name in self.step_fields()
+            if self.applies(self.field_for(name))
+        ]
 
 
 class AccountTypeForm(StepForm):
     title = "Account type"
     intro = (
         "Every RushTrade account is self-directed: you choose your investments and we "
-        "give no advice. Joint and IRA accounts are coming soon."
+        "give no advice. Joint and IRA accounts cannot be opened online yet."
     )
 
     class Meta(StepForm.Meta):
         fields = ("account_type",)
         widgets = {"account_type": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the types that can be opened: the others would be refused at once.
+        self.fields["account_type"].choices = [
+            (value, label)
+            for value, label in AccountType.choices
+            if value in rules.OFFERED_ACCOUNT_TYPES
+        ]
 
 
 class IdentityForm(StepForm):
@@ -64,42 +105,125 @@ class IdentityForm(StepForm):
             "phone": "Phone (with country code)",
         }
 
+    def changes(self) -> dict:
+        """A change of citizenship or tax residence that makes the saved tax id the wrong
+        kind (an SSN for a non-US person, a passport for a US one) clears it, to be given
+        again at the tax identity step, instead of refusing this step for it."""
+        changes = super().changes()
+        citizenship = str(changes.get("citizenship") or "")
+        us_person = "US" in (citizenship, str(changes.get("tax_residence") or ""))
+        kind = (
+            AccountApplication.objects.filter(pk=self.instance.pk)
+            .values_list("tax_id_type", flat=True)
+            .first()
+        )
+        us_kind = kind in (TaxIdType.SSN, TaxIdType.ITIN)
+        if kind and ((us_person and not us_kind) or (citizenship and not us_person and us_kind)):
+            changes.update(tax_id_type="", tax_id="", tax_id_country="")
+        return changes
+
 
 class AddressForm(StepForm):
     title = "Address"
-    intro = (
-        "Your residential address (for a US address, not a PO box). State, province or "
-        "region: use the two-letter code, e.g. TX or ON."
+    intro = "Your residential address (for a US address, not a PO box)."
+    extra_fields = ("us_state", "mailing_us_state")
+    show_when = {
+        "us_state": ("country", ("US",)),
+        "state": ("country", ("US",), True),
+        "mailing_street_address": ("mailing_same_as_residential", ("false",)),
+        "mailing_city": ("mailing_same_as_residential", ("false",)),
+        "mailing_country": ("mailing_same_as_residential", ("false",)),
+        "mailing_postal_code": ("mailing_same_as_residential", ("false",)),
+        "mailing_us_state": [
+            ("mailing_same_as_residential", ("false",)),
+            ("mailing_country", ("US",)),
+        ],
+        "mailing_state": [
+            ("mailing_same_as_residential", ("false",)),
+            ("mailing_country", ("US",), True),
+        ],
+    }
+    us_state = forms.ChoiceField(choices=US_STATE_CHOICES, required=False, label="State")
+    mailing_us_state = forms.ChoiceField(
+        choices=US_STATE_CHOICES, required=False, label="Mailing state"
     )
 
     class Meta(StepForm.Meta):
         fields = (
+            "country",
             "street_address",
             "street_address_2",
             "city",
             "state",
             "postal_code",
-            "country",
             "mailing_same_as_residential",
+            "mailing_country",
             "mailing_street_address",
             "mailing_city",
             "mailing_state",
             "mailing_postal_code",
-            "mailing_country",
         )
         labels = {
-            "state": "State / province / region",
+            "state": "Province or region",
             "mailing_same_as_residential": "My mailing address is the same",
         }
+        help_texts = {"state": "Canada and Ukraine: the province or region (e.g. ON)."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The state: a list of US states for a US address, free text (checked per
+        # country) elsewhere; the field order follows the country's choice.
+        self.order_fields(
+            [
+                "country",
+                "street_address",
+                "street_address_2",
+                "city",
+                "us_state",
+                "state",
+                "postal_code",
+                "mailing_same_as_residential",
+                "mailing_country",
+                "mailing_street_address",
+                "mailing_city",
+                "mailing_us_state",
+                "mailing_state",
+                "mailing_postal_code",
+            ]
+        )
+        instance = self.instance
+        if not instance.country:
+            self.initial["country"] = instance.tax_residence.code or instance.citizenship.code or ""
+        if instance.country == "US":
+            self.initial["us_state"] = instance.state
+        if instance.mailing_country == "US":
+            self.initial["mailing_us_state"] = instance.mailing_state
+
+    def field_for(self, name: str) -> str:
+        """A US state is chosen from the list of states, other regions typed."""
+        if name in ("state", "mailing_state") and self.applies(f"{name[:-5]}us_state"):
+            return f"{name[:-5]}us_state"
+        return name
+
+    def changes(self) -> dict:
+        changes = super().changes()
+        data = self.cleaned_data
+        if str(data.get("country") or "") == "US":
+            changes["state"] = data.get("us_state") or data.get("state") or ""
+        if str(data.get("mailing_country") or "") == "US":
+            changes["mailing_state"] = (
+                data.get("mailing_us_state") or data.get("mailing_state") or ""
+            )
+        return changes
 
 
 class TaxIdForm(StepForm):
     title = "Tax identity"
-    intro = (
-        "US citizens and residents: your SSN or ITIN. Everyone else: a passport or "
-        "national ID number, and your country's tax id. Stored encrypted; we only "
-        "ever show the last four characters."
-    )
+    intro = "Stored encrypted; we only ever show the last four characters."
+    show_when = {
+        "tax_id_country": ("tax_id_type", (TaxIdType.PASSPORT, TaxIdType.NATIONAL_ID)),
+        "foreign_tax_id": ("foreign_tax_id_not_issued", ("false",)),
+    }
     tax_id = forms.CharField(
         label="SSN, ITIN, passport or ID number",
         required=False,
@@ -128,25 +252,59 @@ class TaxIdForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.tax_id_last4:
+        instance = self.instance
+        kinds = self.fields["tax_id_type"]
+        if instance.is_us_person:
+            # A US citizen or tax resident: an SSN or ITIN and a W-9, nothing foreign.
+            self.intro = "As a US citizen or tax resident, you give your SSN or ITIN. " + self.intro
+            for name in ("tax_id_country", "foreign_tax_id", "foreign_tax_id_not_issued"):
+                del self.fields[name]
+            kinds.choices = [
+                ("", "---------"),
+                (TaxIdType.SSN, TaxIdType.SSN.label),
+                (TaxIdType.ITIN, TaxIdType.ITIN.label),
+            ]
+            self.fields["tax_id"].label = "SSN or ITIN"
+        elif instance.citizenship or instance.tax_residence:
+            self.intro = (
+                "Not a US person: your passport or national ID card, and the tax number "
+                f"of {instance.tax_residence.name or 'your country of tax residence'}. "
+                + self.intro
+            )
+            kinds.choices = [
+                ("", "---------"),
+                (TaxIdType.PASSPORT, TaxIdType.PASSPORT.label),
+                (TaxIdType.NATIONAL_ID, TaxIdType.NATIONAL_ID.label),
+            ]
+            self.fields["tax_id"].label = "Passport or ID card number"
+            if not instance.tax_id_country:
+                self.initial["tax_id_country"] = instance.citizenship.code or ""
+        if instance.tax_id_last4:
             self.fields[
                 "tax_id"
-            ].help_text = f"On file: {self.instance.tax_id_masked}. Leave blank to keep it."
-        if self.instance.foreign_tax_id_last4:
+            ].help_text = f"On file: {instance.tax_id_masked}. Leave blank to keep it."
+        if "foreign_tax_id" in self.fields and instance.foreign_tax_id_last4:
             self.fields[
                 "foreign_tax_id"
-            ].help_text = f"On file: {self.instance.foreign_tax_id_masked}. Leave blank to keep it."
+            ].help_text = f"On file: {instance.foreign_tax_id_masked}. Leave blank to keep it."
 
     def changes(self) -> dict:
         changes = super().changes()
         for name in ("tax_id", "foreign_tax_id"):
-            if not changes[name]:
+            if name in changes and not changes[name] and self.applies(name):
                 changes.pop(name)  # blank keeps what is on file
+        if self.instance.is_us_person:
+            # Not asked of a US person: nothing foreign stays on file from earlier answers.
+            changes.update(tax_id_country="", foreign_tax_id="", foreign_tax_id_not_issued=False)
         return changes
 
 
 class ProfileForm(StepForm):
     title = "Employment and finances"
+    show_when = {
+        "employer": ("employment_status", EMPLOYED),
+        "occupation": ("employment_status", EMPLOYED),
+    }
 
     class Meta(StepForm.Meta):
         fields = (
@@ -164,6 +322,11 @@ class ProfileForm(StepForm):
 
 class DisclosuresForm(StepForm):
     title = "Disclosures"
+    show_when = {
+        "control_person_companies": ("is_control_person", ("true",)),
+        "affiliated_firm": ("is_affiliated_with_broker", ("true",)),
+        "politically_exposed_details": ("is_politically_exposed", ("true",)),
+    }
 
     class Meta(StepForm.Meta):
         fields = (
@@ -197,6 +360,15 @@ class TrustedContactForm(StepForm):
         "A person we may contact if we cannot reach you or suspect financial "
         "exploitation (FINRA Rule 4512). You may decline."
     )
+    show_when = {
+        name: ("trusted_contact_declined", ("false",))
+        for name in (
+            "trusted_contact_name",
+            "trusted_contact_email",
+            "trusted_contact_phone",
+            "trusted_contact_relationship",
+        )
+    }
 
     class Meta(StepForm.Meta):
         fields = (
@@ -245,10 +417,11 @@ class ReviewForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, application, **kwargs):
         super().__init__(*args, **kwargs)
         self.application = application
-        if application.account_type != AccountType.INDIVIDUAL_MARGIN:
-            self.fields["agreements"].choices = [
-                c for c in Agreement.choices if c[0] != Agreement.MARGIN
-            ]
+        # Each agreement to accept, with a link to read its current version.
+        self.fields["agreements"].choices = [
+            (name, agreement_label(name))
+            for name in rules.required_agreements(application.account_type)
+        ]
         if application.tax_form != "w8ben":
             del self.fields["treaty_country"], self.fields["treaty_article"]
         else:
@@ -259,6 +432,16 @@ class ReviewForm(BootstrapMixin, forms.Form):
 
     def changes(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "agreements"}
+
+
+def agreement_label(name: str):
+    document = agreements.document(name)
+    return format_html(
+        '{} <a href="{}" target="_blank" rel="noopener" class="small">read it (version {})</a>',
+        document.title,
+        reverse("agreement", args=[name]),
+        document.version,
+    )
 
 
 STEPS = [
@@ -273,3 +456,65 @@ STEPS = [
 ]
 STEP_TITLES = {slug: form.title for slug, form in STEPS}
 STEP_OF_FIELD = {name: slug for slug, form in STEPS for name in form.base_fields}
+
+
+def _display(application: AccountApplication, name: str) -> str:
+    if name in ("tax_id", "foreign_tax_id"):
+        return getattr(application, f"{name}_masked")
+    value = getattr(application, name)
+    if name == "trusted_contact_declined" and value is not None:
+        return "Declined" if value else "Named"
+    if name == "mailing_same_as_residential":
+        return "Same as the residential address" if value else "Given below"
+    if name in ("phone", "trusted_contact_phone") and value:
+        try:
+            number = phonenumbers.parse(value)
+        except phonenumbers.NumberParseException:
+            return value
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    if hasattr(value, "code"):  # a country
+        return value.name or ""
+    if name in ("state", "mailing_state") and value:
+        country = getattr(application, "country" if name == "state" else "mailing_country")
+        region = rules.REGIONS.get(country.code or "", {}).get(value)
+        return f"{region} ({value})" if region else value
+    field = AccountApplication._meta.get_field(name)
+    if field.choices and value not in (None, ""):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%B %-d, %Y")
+    return str(value)
+
+
+def summary(application: AccountApplication) -> list[dict]:
+    """The whole application, step by step, as the applicant sees it on Review: each
+    step's title and link, what applies of it, and what it still lacks."""
+    sections = []
+    for slug, form_class in STEPS:
+        if form_class is ReviewForm:
+            continue
+        form = form_class(instance=application)
+        labels = dict(form.summary_fields())
+        missing = step_missing(application, labels)
+        rows = []
+        for name in labels:
+            flag = name == "mailing_same_as_residential" or name.endswith("_not_issued")
+            if flag and not getattr(application, name):
+                continue
+            value = _display(application, name)
+            if value or name in missing:
+                label = "Mailing address" if name == "mailing_same_as_residential" else labels[name]
+                rows.append({"label": label, "value": value, "name": name})
+        sections.append(
+            {
+                "slug": slug,
+                "title": form_class.title,
+                "rows": rows,
+                "missing": [labels[n] for n in missing],
+            }
+        )
+    return sections

@@ -65,6 +65,12 @@ class ApplicationStatus(models.TextChoices):
     ACTION_REQUIRED = "action_required", "Action required"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Review reasons the applicant answers (by changing the application and submitting it
+# again); every other reason waits on staff (compliance review).
+APPLICANT_ACTION_REASONS = frozenset({"information_requested"})
 
 
 class TaxIdType(models.TextChoices):
@@ -197,6 +203,10 @@ class AccountApplication(models.Model):
     treaty_article = models.CharField(max_length=50, blank=True)
     tax_certification_signature = models.CharField(max_length=200, blank=True)
     tax_certified_at = models.DateTimeField(null=True, blank=True)
+    # The version of each agreement accepted, as it stood when the application was
+    # submitted (the acceptances themselves, with time and IP address, are rows of
+    # AgreementAcceptance).
+    agreement_versions = models.JSONField(default=dict, blank=True)
 
     # Review
     review_reasons = models.JSONField(default=list, blank=True)
@@ -228,6 +238,24 @@ class AccountApplication(models.Model):
     @property
     def editable(self) -> bool:
         return self.status in (ApplicationStatus.DRAFT, ApplicationStatus.ACTION_REQUIRED)
+
+    @property
+    def awaits_applicant(self) -> bool:
+        """Action required of the applicant (staff asked for something), as opposed to
+        an application held for compliance review, where the applicant only waits."""
+        return self.status == ApplicationStatus.ACTION_REQUIRED and any(
+            reason.get("code") in APPLICANT_ACTION_REASONS for reason in self.review_reasons
+        )
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.status == ApplicationStatus.SUBMITTED or (
+            self.status == ApplicationStatus.ACTION_REQUIRED and not self.awaits_applicant
+        )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_name, self.middle_name, self.family_name) if p)
 
 
 class Agreement(models.TextChoices):

@@ -16,7 +16,7 @@ from django_countries.fields import Country
 from stdnum import luhn
 
 from accounts.fields import fingerprint
-from accounts.opening import identity, rules
+from accounts.opening import agreements, identity, rules
 from accounts.opening.models import (
     Account,
     AccountApplication,
@@ -33,13 +33,9 @@ from rushtrade.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
-# Versions of the documents an applicant accepts; bump when a document changes.
-AGREEMENT_VERSIONS = {
-    "customer_agreement": "2026-01",
-    "self_directed_acknowledgement": "2026-01",
-    "margin_agreement": "2026-01",
-    "esign_consent": "2026-01",
-}
+# The current version of each document an applicant accepts (accounts/opening/agreements.py
+# publishes them; a new version is a new line there and a new template).
+AGREEMENT_VERSIONS = agreements.CURRENT_VERSIONS
 
 EDITABLE_FIELDS = frozenset(
     f.name
@@ -60,6 +56,7 @@ EDITABLE_FIELDS = frozenset(
         "foreign_tax_id_last4",
         "tax_form",
         "tax_certified_at",
+        "agreement_versions",
     }
 )
 
@@ -218,6 +215,44 @@ def accepted_agreements(application: AccountApplication) -> set[str]:
     }
 
 
+def step_missing(application: AccountApplication, fields: Iterable[str]) -> rules.Errors:
+    """What the saved draft still lacks among `fields` (one step of the wizard), by the
+    rules submission applies: a step is complete before the wizard moves on."""
+    wanted = set(fields)
+    missing = rules.missing_fields(_values(application), accepted_agreements(application))
+    return {name: error for name, error in missing.items() if name in wanted}
+
+
+@transaction.atomic
+def withdraw_application(application: AccountApplication, actor: User) -> AccountApplication:
+    """The applicant discards an application not yet decided (a draft, or one waiting on
+    them or on review): it stays on file, withdrawn, with its history."""
+    application = AccountApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status not in (
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.ACTION_REQUIRED,
+    ):
+        raise ApplicationError(
+            "not_withdrawable",
+            f"An application that is {application.get_status_display().lower()} cannot be "
+            "withdrawn.",
+            status=409,
+        )
+    from_status = application.status
+    application.status = ApplicationStatus.WITHDRAWN
+    application.decided_at = timezone.now()
+    application.save(update_fields=["status", "decided_at", "updated_at"])
+    _record(application, actor, "withdrawn", from_status, "discarded by the applicant")
+    log.warning(
+        "application %s of user %s withdrawn by the applicant (was %s)",
+        application.pk,
+        application.applicant_id,
+        from_status,
+    )
+    return application
+
+
 def _duplicate_tax_id(application: AccountApplication) -> bool:
     if not application.tax_id_fingerprint:
         return False
@@ -263,6 +298,12 @@ def submit_application(
         )
         reasons.append(rules.ReviewReason("identity_mismatch", mismatch.message))
     application.submitted_at = timezone.now()
+    application.agreement_versions = {
+        a.agreement: a.version
+        for a in application.agreements.all()
+        if a.agreement in rules.required_agreements(application.account_type)
+        and AGREEMENT_VERSIONS.get(a.agreement) == a.version
+    }
     application.review_reasons = [r.as_dict() for r in reasons]
     if reasons:
         application.status = ApplicationStatus.ACTION_REQUIRED

@@ -18,8 +18,10 @@ from accounts.opening.models import AccountApplication
 def send_application_status_email(self, application_id: int) -> None:
     """Tell the applicant the application's status and reasons (never its tax ids)."""
     application = AccountApplication.objects.select_related("applicant").get(pk=application_id)
+    kind = f"{application.get_account_type_display().lower() or 'brokerage'} account"
     context = {
         "application": application,
+        "account_kind": f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}",
         "account": getattr(application, "account", None),
         "site_url": settings.SITE_URL,
     }

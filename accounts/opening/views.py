@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.opening import onboarding
-from accounts.opening.forms import STEP_OF_FIELD, STEP_TITLES, STEPS, ReviewForm
+from accounts.opening import agreements, onboarding
+from accounts.opening.forms import STEP_OF_FIELD, STEP_TITLES, STEPS, ReviewForm, summary
 from accounts.opening.models import AccountApplication
 from accounts.users.api import client_ip
 from rushtrade.forms import add_service_errors
@@ -37,7 +37,61 @@ def application_detail(request, pk):
             "steps": STEP_TITLES.items(),
             "account": getattr(application, "account", None),
             "events": application.events.select_related("actor"),
+            "accepted": [
+                agreements.document(name, version)
+                for name, version in sorted(application.agreement_versions.items())
+                if agreements.document(name, version)
+            ],
+            "withdrawable": application.status in ("draft", "submitted", "action_required"),
+            "resume_step": _first_incomplete_step(application),
         },
+    )
+
+
+def _submitted_message(application: AccountApplication) -> str:
+    if application.status == "approved":
+        return "Your account is open."
+    if application.awaits_applicant:
+        return "Your application needs attention: see below."
+    if application.status == "action_required":
+        return "Thank you: your application is with our compliance team for review."
+    return "Thank you: your application is submitted for review."
+
+
+def _first_incomplete_step(application: AccountApplication) -> str:
+    """Where a draft is picked up: its first step that still lacks something."""
+    for slug, form_class in STEPS:
+        if form_class is ReviewForm:
+            break
+        if onboarding.step_missing(application, form_class(instance=application).step_fields()):
+            return slug
+    return "review"
+
+
+@login_required
+def withdraw_application(request, pk):
+    """Asks first (GET), then withdraws (POST)."""
+    application = _own_application(request, pk)
+    if request.method != "POST":
+        return render(request, "opening/withdraw.html", {"application": application})
+    try:
+        onboarding.withdraw_application(application, request.user)
+    except onboarding.ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("application-detail", pk=pk)
+    messages.info(request, f"Application {application.pk} is withdrawn.")
+    return redirect("home")
+
+
+def agreement_page(request, agreement, version=None):
+    """An agreement, readable before and after it is accepted (every published version)."""
+    document = agreements.document(agreement, version)
+    if document is None:
+        raise Http404("No such agreement or version.")
+    return render(
+        request,
+        "opening/agreement.html",
+        {"document": document, "is_current": agreements.CURRENT.get(agreement) == document},
     )
 
 
@@ -54,7 +108,11 @@ def _apply_errors(form, error: onboarding.ApplicationError, application) -> None
     add_service_errors(
         form,
         error,
-        field_of=lambda name: "agreements" if name.startswith("agreements.") else name,
+        field_of=lambda name: (
+            "agreements"
+            if name.startswith("agreements.")
+            else getattr(form, "field_for", lambda n: n)(name)
+        ),
         elsewhere=elsewhere,
     )
 
@@ -76,6 +134,7 @@ def application_step(request, pk, step):
     form_class = dict(STEPS)[step]
     index = slugs.index(step)
     is_review = form_class is ReviewForm
+    data = request.POST if request.method == "POST" else None  # an empty step is posted too
 
     if is_review:
         initial = {
@@ -84,9 +143,9 @@ def application_step(request, pk, step):
             "treaty_country": application.treaty_country.code or "",
             "treaty_article": application.treaty_article,
         }
-        form = ReviewForm(request.POST or None, application=application, initial=initial)
+        form = ReviewForm(data, application=application, initial=initial)
     else:
-        form = form_class(request.POST or None, instance=application)
+        form = form_class(data, instance=application)
 
     if request.method == "POST" and form.is_valid():
         try:
@@ -99,22 +158,23 @@ def application_step(request, pk, step):
                     ip_address=client_ip(request),
                 )
                 application = onboarding.submit_application(application, request.user)
-                messages.success(
-                    request,
-                    {
-                        "approved": "Your account is open.",
-                        "submitted": "Thank you: your application is submitted for review.",
-                        "action_required": "Your application needs attention: see below.",
-                    }.get(application.status, "Submitted."),
-                )
+                messages.success(request, _submitted_message(application))
                 return redirect("application-detail", pk=pk)
-            onboarding.update_application(
+            application = onboarding.update_application(
                 application, request.user, form.changes(), ip_address=client_ip(request)
             )
         except onboarding.ApplicationError as error:
             _apply_errors(form, error, application)
         else:
-            return redirect("application-step", pk=pk, step=slugs[index + 1])
+            # Saved as a draft either way; the wizard moves on once the step is complete.
+            missing = onboarding.step_missing(application, form.step_fields())
+            if not missing:
+                return redirect("application-step", pk=pk, step=slugs[index + 1])
+            form = _reshown(form_class, request, application, missing)
+
+    context = {}
+    if is_review:
+        context["summary"] = summary(application)
 
     return render(
         request,
@@ -127,5 +187,19 @@ def application_step(request, pk, step):
             "index": index,
             "previous": slugs[index - 1] if index else None,
             "action": reverse("application-step", args=[pk, step]),
+            **context,
         },
     )
+
+
+def _reshown(form_class, request, application, missing):
+    """The step again, as posted, with the fields it still needs marked."""
+    form = form_class(request.POST, instance=application)
+    form.is_valid()
+    for name, error in missing.items():
+        if form.field_for(name) in form.fields:
+            form.add_error(form.field_for(name), error.message)
+        else:
+            form.add_error(None, error.message)
+    form.add_error(None, "Saved as a draft. Complete the fields marked below to continue.")
+    return form

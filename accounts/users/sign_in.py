@@ -14,7 +14,9 @@ sensitive actions.
 
 import logging
 import time
+from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
@@ -92,7 +94,25 @@ def step_up_required(view=None, *, when=None, methods=("POST",)):
     return decorator(view) if view is not None else decorator
 
 
+@dataclass(frozen=True)
+class Site:
+    """What allauth's e-mails call the site: the firm's name, and the portal's address
+    (SITE_URL), never the host name the request happened to use."""
+
+    name: str
+    domain: str
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def render_mail(self, template_prefix, email, context, headers=None):
+        site_url = settings.SITE_URL
+        context = {
+            **context,
+            "current_site": Site("RushTrade", urlsplit(site_url).netloc or site_url),
+            "site_url": site_url,
+        }
+        return super().render_mail(template_prefix, email, context, headers)
+
     def pre_authenticate(self, request, **credentials) -> None:
         """Wrong passwords are counted by django-axes (one policy for the web, admin and
         API logins); allauth's `login_failed` limit is left to 2FA codes."""

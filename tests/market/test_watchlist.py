@@ -48,7 +48,7 @@ def test_bad_symbols_are_said(customer, market, settings):
     url = reverse("watchlist")
     response = customer.post(url, {"symbol": "NOPE", "action": "add"})
     assert response.status_code == 400
-    assert "No security with the symbol NOPE." in response.content.decode()
+    assert "No security with the symbol or name “NOPE”." in response.content.decode()
     assert customer.post(url, {"symbol": "", "action": "add"}).status_code == 400
     settings.WATCHLIST_MAX_SYMBOLS = 2
     for symbol in ("AAA", "BBB", "CCC"):

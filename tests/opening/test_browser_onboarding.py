@@ -32,13 +32,13 @@ def test_wizard_in_browser_opens_texas_cash_account(live_server, page, settings,
 
     page.get_by_label("Street address", exact=True).fill("1100 Congress Ave")
     page.get_by_label("City", exact=True).fill("Austin")
-    page.get_by_label("State / province / region").fill("TX")
+    page.get_by_label("State", exact=True).select_option("TX")
     page.get_by_label("Postal code", exact=True).fill("78701")
     page.get_by_label("Country", exact=True).select_option("US")
     page.get_by_role("button", name="Save and continue").click()
 
     page.get_by_label("Tax id type").select_option("ssn")
-    page.get_by_label("SSN, ITIN, passport or ID number").fill("219-09-9998")
+    page.get_by_label("SSN or ITIN").fill("219-09-9998")
     page.get_by_role("button", name="Save and continue").click()
 
     page.get_by_label("Employment status").select_option("employed")

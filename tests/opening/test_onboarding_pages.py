@@ -25,7 +25,7 @@ TEXAS_STEPS = {
     "address": {
         "street_address": "1100 Congress Ave",
         "city": "Austin",
-        "state": "tx",
+        "us_state": "TX",
         "postal_code": "78701",
         "country": "US",
         "mailing_same_as_residential": "on",

@@ -27,11 +27,7 @@ def test_signup_verify_login_logout(live_server, page):
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[0].body).group(0)
     page.goto(live_server.url + "/accounts/confirm-email/" + link.rsplit("/confirm-email/", 1)[1])
     page.get_by_role("button", name="Confirm").click()
-
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.locator("#id_password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    # Confirming the address from the browser that signed up logs in: no second log-in.
     page.wait_for_url(live_server.url + "/")
     assert page.get_by_test_id("logged-in-email").inner_text() == email
 
@@ -40,6 +36,13 @@ def test_signup_verify_login_logout(live_server, page):
     page.wait_for_url(live_server.url + "/")
     assert page.get_by_role("navigation").get_by_role("link", name="Log in").is_visible()
     assert page.get_by_test_id("logged-in-email").count() == 0
+
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(live_server.url + "/")
+    assert page.get_by_test_id("logged-in-email").inner_text() == email
 
 
 def test_wrong_password_in_browser_shows_error(live_server, page):

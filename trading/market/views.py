@@ -66,6 +66,7 @@ def quote_box(request, symbol):
 def watchlist_page(request):
     """The customer's watchlist: add and remove symbols; quotes refresh themselves."""
     error = None
+    suggestions = []
     if request.method == "POST":
         symbol = request.POST.get("symbol", "")
         try:
@@ -76,12 +77,18 @@ def watchlist_page(request):
                 return redirect("watchlist")
         except ServiceError as exc:
             error = exc.message
+            suggestions = getattr(exc, "suggestions", [])
     quotes = watchlist.watched_quotes(request.user)
     if request.headers.get("HX-Request") and request.method == "GET":
         return render(request, "market/_watchlist_table.html", {"quotes": quotes})
     return render(
         request,
         "market/watchlist.html",
-        {"quotes": quotes, "error": error, "accounts": request.user.accounts.all()},
+        {
+            "quotes": quotes,
+            "error": error,
+            "suggestions": suggestions,
+            "accounts": request.user.accounts.all(),
+        },
         status=400 if error else 200,
     )

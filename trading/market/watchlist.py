@@ -10,9 +10,20 @@ from django.db import transaction
 from accounts.users.models import User
 from rushtrade.errors import FieldError, ServiceError
 from trading.market import market_data
+from trading.market.lookup import lookup_security
 from trading.market.models import Security, WatchlistItem
 
 log = logging.getLogger(__name__)
+
+
+class UnknownSymbol(ServiceError):
+    """No security by that symbol or name; `suggestions` are those likely meant."""
+
+    def __init__(self, message: str, suggestions: list[Security]):
+        super().__init__(
+            "unknown_symbol", message, {"symbol": FieldError("unknown_symbol", message)}
+        )
+        self.suggestions = suggestions
 
 
 def _error(code: str, message: str) -> ServiceError:
@@ -20,13 +31,24 @@ def _error(code: str, message: str) -> ServiceError:
 
 
 def add_symbol(user: User, symbol: str) -> WatchlistItem:
-    """Follow `symbol`; adding one already followed returns it unchanged."""
-    symbol = (symbol or "").strip().upper()
-    if not symbol:
-        raise _error("required", "Type a symbol.")
-    security = Security.objects.filter(symbol=symbol).first()
+    """Follow the security `symbol` names (its symbol, or its company's name); adding one
+    already followed returns it unchanged."""
+    text = " ".join((symbol or "").split())
+    if not text:
+        raise _error("required", "Type a symbol or a company name.")
+    security = Security.objects.filter(symbol=text.upper()[:12]).first()
     if security is None:
-        raise _error("unknown_symbol", f"No security with the symbol {symbol[:12]}.")
+        found = lookup_security(text)
+        security = found.security
+        if security is None:
+            message = f"No security with the symbol or name “{text[:40]}”."
+            if found.suggestions:
+                message += (
+                    " Did you mean "
+                    + " or ".join(f"{s.symbol} ({s.name})" for s in found.suggestions)
+                    + "?"
+                )
+            raise UnknownSymbol(message, found.suggestions)
     most = settings.WATCHLIST_MAX_SYMBOLS
     with transaction.atomic():
         # The user row is the lock: concurrent adds count one after another, so the

@@ -1,12 +1,19 @@
 from django import forms
 from django.urls import reverse_lazy
 
-from rushtrade.forms import BootstrapMixin
+from rushtrade.forms import BootstrapMixin, ConditionalFieldsMixin
 from trading.orders.models import OrderSide, OrderType, TimeInForce
 
 
-class OrderTicketForm(BootstrapMixin, forms.Form):
-    """Shapes only; the order rules and their messages are in trading.orders.entry."""
+class OrderTicketForm(ConditionalFieldsMixin, BootstrapMixin, forms.Form):
+    """Shapes only; the order rules and their messages are in trading.orders.entry. The
+    limit and stop prices are asked for only for the order types that use them (and a
+    price left in a hidden field is not sent)."""
+
+    show_when = {
+        "limit_price": ("order_type", (OrderType.LIMIT, OrderType.STOP_LIMIT)),
+        "stop_price": ("order_type", (OrderType.STOP, OrderType.STOP_LIMIT)),
+    }
 
     symbol = forms.CharField(
         max_length=12,

@@ -49,7 +49,7 @@ def order_ticket(request, number):
             initial={
                 "symbol": request.GET.get("symbol", ""),
                 "side": request.GET.get("side", "buy"),
-                "order_type": "limit",
+                "order_type": "market",
                 "time_in_force": "day",
                 "client_order_id": uuid.uuid4().hex,
             }

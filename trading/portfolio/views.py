@@ -7,10 +7,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.money import ledger
-from accounts.opening.models import Account, AccountApplication
+from accounts.opening.models import Account, AccountApplication, ApplicationStatus
 from accounts.opening.ownership import owned_account
 from trading.orders.models import OPEN_STATUSES
 from trading.portfolio import valuation
+from trading.portfolio.first_run import first_run
 
 
 def _history_chart(account, period, equity):
@@ -41,6 +42,7 @@ def account_overview(request, number):
             .select_related("security")
             .order_by("-created_at")[:20],
             "activity": ledger.cash_postings(account)[:10],
+            "first_run": first_run(account, held.balances.buying_power, held.balances.cash),
         },
     )
 
@@ -75,7 +77,12 @@ def home(request):
         context["accounts"] = accounts
         context["portfolios"] = [valuation.portfolio(account) for account in accounts]
         context["totals"] = valuation.combine(context["portfolios"])
-        context["applications"] = AccountApplication.objects.filter(
-            applicant=request.user
-        ).select_related("account")
+        context["applications"] = (
+            AccountApplication.objects.filter(applicant=request.user)
+            .exclude(status=ApplicationStatus.WITHDRAWN)
+            .select_related("account")
+        )
+        context["draft"] = next(
+            (a for a in context["applications"] if a.status == ApplicationStatus.DRAFT), None
+        )
     return render(request, "portfolio/home.html", context)

@@ -41,7 +41,7 @@ class Command(BaseCommand):
                         "history and is left as it is; delete the database (var/) for a fresh one."
                     )
                 )
-        self.stdout.write(self.style.SUCCESS("Demo logins (http://127.0.0.1:8000):"))
+        self.stdout.write(self.style.SUCCESS(f"Demo logins ({settings.SITE_URL}/):"))
         for login in logins:
             self.stdout.write(f"  {login.role:<9} {login.email:<22} password: {login.password}")
-        self.stdout.write("  admin:    http://127.0.0.1:8000/admin/ (staff login)")
+        self.stdout.write(f"  admin:    {settings.SITE_URL}/admin/ (staff login)")

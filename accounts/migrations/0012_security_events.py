@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0010_expiring_api_tokens'),
+        ('accounts', '0011_application_agreement_versions_withdrawn'),
     ]
 
     operations = [
