@@ -368,10 +368,10 @@ def parse(content: bytes, *, sender: str, receiver: str, types: Iterable[str]) -
         raise FileRejected(line, "not UTF-8 text") from None
     if not text.endswith("\n"):
         raise FileRejected(text.count("\n") + 1, "truncated: the last line has no line end")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows or not rows[0] or rows[0][0] != "H":
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header or header[0] != "H":
         raise FileRejected(1, "the first record is not a header (H)")
-    header = rows[0]
     if len(header) != 8:
         raise FileRejected(1, f"a header has 8 fields, not {len(header)}")
     _, file_type, file_sender, file_receiver, day, sequence, _created, version = header
@@ -390,33 +390,36 @@ def parse(content: bytes, *, sender: str, receiver: str, types: Iterable[str]) -
         raise FileRejected(1, f"business date {day!r} is not YYYYMMDD") from None
     if number < 1:
         raise FileRejected(1, f"sequence {sequence!r} is not a positive number")
-    trailer = rows[-1] if len(rows) > 1 else []
-    if not trailer or trailer[0] != "T":
-        raise FileRejected(len(rows), "the last record is not a trailer (T): truncated?")
     spec = SPECS[file_type]
     records, seen = [], set()
-    for index, row in enumerate(rows[1:-1], start=2):
-        records.append(_record(spec, row, index))
-        if spec.key:
-            key = spec.key(records[-1])
-            if key in seen:
-                raise FileRejected(index, f"duplicate record {key!r}")
-            seen.add(key)
+    trailer, line = None, 1
+    for row in reader:  # every row but the last is a detail record; the last, the trailer
+        if trailer is not None:
+            records.append(_record(spec, trailer, line))
+            if spec.key:
+                key = spec.key(records[-1])
+                if key in seen:
+                    raise FileRejected(line, f"duplicate record {key!r}")
+                seen.add(key)
+        trailer, line = row, line + 1
+    if not trailer or trailer[0] != "T":
+        raise FileRejected(line, "the last record is not a trailer (T): truncated?")
+    rows_count = line
     expected_totals = spec.totals(records)
     if len(trailer) != 2 + len(expected_totals):
         raise FileRejected(
-            len(rows), f"a trailer has {2 + len(expected_totals)} fields, not {len(trailer)}"
+            rows_count, f"a trailer has {2 + len(expected_totals)} fields, not {len(trailer)}"
         )
     if trailer[1] != str(len(records)):
         raise FileRejected(
-            len(rows), f"trailer record count {trailer[1]!r}, the file has {len(records)}"
+            rows_count, f"trailer record count {trailer[1]!r}, the file has {len(records)}"
         )
     for position, (given, computed) in enumerate(
         zip(trailer[2:], expected_totals, strict=True), start=1
     ):
         if not _same_total(given, computed):
             raise FileRejected(
-                len(rows), f"control total {position} is {given!r}, the records give {computed}"
+                rows_count, f"control total {position} is {given!r}, the records give {computed}"
             )
     return Parsed(
         file_type, file_sender, file_receiver, business_date, number, records, trailer[2:], sha256
