@@ -11,6 +11,7 @@ from rushtrade.staff import ReadOnlyAdmin, StaffActionMixin
 from trading.clearing import breaks, reconcile
 from trading.clearing.models import (
     Break,
+    BreakKind,
     ClearingFile,
     CorporateAction,
     ReconciliationRun,
@@ -43,20 +44,19 @@ class ReconciliationAdmin(StaffActionMixin, ReadOnlyAdmin):
     """The Reconciliation page: every break, open ones first by age."""
 
     change_list_template = "admin/clearing/break_change_list.html"
+    # What to act on first, then the figures (the table scrolls sideways when narrow).
     list_display = (
-        "id",
         "kind",
-        "status",
-        "account_number",
-        "symbol",
-        "reference",
-        "ours",
-        "theirs",
-        "difference",
-        "first_seen_on",
+        "what",
+        "difference_figure",
         "age",
         "work",
+        "ours_figure",
+        "theirs_figure",
+        "first_seen_on",
+        "status",
     )
+    list_display_links = ("kind",)
     list_filter = ("status", "kind", "first_seen_on")
     search_fields = ("account_number", "symbol", "reference", "note")
     readonly_fields = (
@@ -84,6 +84,32 @@ class ReconciliationAdmin(StaffActionMixin, ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("status", "first_seen_on", "id")
+
+    @admin.display(description="Account / symbol or trade")
+    def what(self, obj):
+        return " · ".join(x for x in (obj.account_number, obj.symbol, obj.reference) if x)
+
+    @staticmethod
+    def _figure(obj, value):
+        if value is None:
+            return "–"
+        if obj.kind == BreakKind.CASH or (obj.kind == BreakKind.TRADE_MISMATCH and value % 1):
+            return f"${value:,.2f}"
+        return f"{value:,.0f}"
+
+    @admin.display(description="Ours", ordering="ours")
+    def ours_figure(self, obj):
+        return self._figure(obj, obj.ours)
+
+    @admin.display(description="Clearing's", ordering="theirs")
+    def theirs_figure(self, obj):
+        return self._figure(obj, obj.theirs)
+
+    @admin.display(description="Difference", ordering="difference")
+    def difference_figure(self, obj):
+        if obj.ours is None or obj.theirs is None:
+            return "–"
+        return self._figure(obj, obj.difference)
 
     @admin.display(description="Age (business days)")
     def age(self, obj):
@@ -157,9 +183,11 @@ class ReconciliationAdmin(StaffActionMixin, ReadOnlyAdmin):
             ),
             title="Accept the clearing firm's figure",
             allowed=item.status in breaks.WORKABLE and item.kind in breaks.ACCEPTABLE,
-            summary=f"{item}: ours {item.ours}, the clearing firm's {item.theirs}. An adjusting "
+            summary=f"{item}: ours {self._figure(item, item.ours)}, the clearing firm's "
+            f"{self._figure(item, item.theirs)}. An adjusting "
             f"{'journal entry' if item.kind == 'cash' else 'position change'} of "
-            f"{item.difference} brings the portal's books to the clearing firm's figure.",
+            f"{self._figure(item, item.difference)} brings the portal's books to the clearing "
+            "firm's figure.",
         )
 
     def explain_view(self, request, pk):
@@ -171,7 +199,8 @@ class ReconciliationAdmin(StaffActionMixin, ReadOnlyAdmin):
             lambda form: breaks.mark_explained(item, request.user, form.cleaned_data["note"]),
             title="Mark explained",
             allowed=item.status == Break.Status.OPEN,
-            summary=f"{item}: ours {item.ours}, the clearing firm's {item.theirs}.",
+            summary=f"{item}: ours {self._figure(item, item.ours)}, the clearing firm's "
+            f"{self._figure(item, item.theirs)}.",
         )
 
 

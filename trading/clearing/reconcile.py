@@ -137,7 +137,7 @@ def _found_statements() -> list[str]:
            AND COALESCE(o.account_number, t.account_number) IN ({known_to_both})"""
     cash = f"""{columns}
         SELECT 'cash:' || c.account_number, 'cash', c.account_number, '', '',
-               COALESCE(o.cash, 0), c.settled_cash
+               ROUND(COALESCE(o.cash, 0), 2), c.settled_cash
           FROM {cash_file} c
           JOIN {account} acc ON acc.account_number = c.account_number
           LEFT JOIN (SELECT l.account_id, SUM(p.amount) AS cash
@@ -147,7 +147,7 @@ def _found_statements() -> list[str]:
                         AND p.settles_on <= %(day)s
                       GROUP BY l.account_id) o ON o.account_id = acc.id
          WHERE c.file_id = %(cash)s AND acc.opened_at < %(end)s
-           AND COALESCE(o.cash, 0) <> c.settled_cash"""
+           AND ROUND(COALESCE(o.cash, 0), 2) <> ROUND(c.settled_cash, 2)"""
     trades = f"""{columns}
         SELECT CASE WHEN o.reference IS NULL THEN 'trade_unknown_to_us'
                     WHEN t.reference IS NULL THEN 'trade_missing_at_clearing'
@@ -180,7 +180,7 @@ def _found_statements() -> list[str]:
                               AND trade_date = %(day)s) t
             ON t.reference = o.reference
          WHERE (o.reference IS NULL OR t.reference IS NULL
-                OR o.qty <> t.qty OR o.net <> t.net)
+                OR o.qty <> t.qty OR ROUND(o.net, 2) <> ROUND(t.net, 2))
            AND COALESCE(o.account_number, t.account_number) IN ({known_to_both})"""
     unknown_to_clearing = f"""{columns}
         SELECT 'account_unknown_to_clearing:' || acc.account_number,
