@@ -245,3 +245,58 @@ def test_admin_home_warns_of_old_breaks(day, client):
     Break.objects.update(first_seen_on=sessions_back(3)[0])
     page = client.get("/admin/").content.decode()
     assert "home-warnings" in page and "older than one business day" in page
+
+
+def test_a_changed_account_is_sent_again_and_an_unchanged_one_not(day, settings):
+    from datetime import timedelta
+
+    cycle.evening(day["date"])
+    day["first"].status = "restricted"
+    day["first"].save()
+    tomorrow = day["date"] + timedelta(days=1)
+    cycle.evening(tomorrow)
+    content = next(settings.CLEARING_OUTBOX_DIR.glob(f"RUSH_ACCOUNTS_{tomorrow:%Y%m%d}_*"))
+    parsed = files.parse(content.read_bytes(), sender="RUSH", receiver="CLRF", types=["ACCOUNTS"])
+    assert parsed.sequence == 2
+    assert [(r["action"], r["account_number"], r["status"]) for r in parsed.records] == [
+        ("C", day["first"].account_number, "restricted")
+    ]
+    # Nothing traded or moved since: empty trades and money files, still in sequence.
+    trades = next(settings.CLEARING_OUTBOX_DIR.glob(f"RUSH_TRADES_{tomorrow:%Y%m%d}_*"))
+    assert trades.read_bytes().splitlines()[-1] == b"T,0,0,0.00"
+
+
+def test_staff_accept_clearing_quantity_adjusts_the_position(day, client):
+    from tests.factories import StaffFactory
+    from trading.orders.models import Position, PositionAdjustment
+
+    run_day(day["date"], inject=["quantity_mismatch"])
+    item = Break.objects.get(kind="position")
+    assert (item.ours, item.theirs) == (10, 11)
+    staff = StaffFactory(is_superuser=True)
+    client.force_login(staff)
+    response = client.post(
+        f"/admin/trading/break/{item.pk}/accept/", {"reason": "Clearing's allocation confirmed"}
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    adjustment = PositionAdjustment.objects.get(pk=item.position_adjustment_id)
+    assert (adjustment.kind, adjustment.qty_change, adjustment.created_by) == ("clearing", 1, staff)
+    assert Position.objects.get(account=day["first"], security__symbol="ACME").qty == 11
+    # The trade itself stays a break to explain: it cannot be "accepted".
+    trade_break = Break.objects.get(kind="trade_mismatch")
+    assert trade_break.status == "open"
+
+
+def test_breaks_stay_open_on_later_days_until_they_clear(day):
+    from datetime import timedelta
+
+    run_day(day["date"], inject=["missing_trade"])
+    later = day["date"] + timedelta(days=1)
+    run_day(later)
+    trade_break = Break.objects.get(kind="trade_missing_at_clearing")
+    position = Break.objects.get(kind="position")
+    assert trade_break.status == "open" and trade_break.first_seen_on == day["date"]
+    assert position.status == "open" and position.last_seen_on == later
+    assert ReconciliationRun.objects.count() == 2
+    assert ReconciliationRun.objects.get(business_date=later).new_breaks == 0

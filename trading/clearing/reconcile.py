@@ -219,10 +219,18 @@ def _store_statements() -> list[str]:
           FROM {FOUND} f
          WHERE NOT EXISTS (SELECT 1 FROM {breaks} b
                             WHERE b.key = f.key AND b.status IN ('open', 'explained'))"""
+    # Trades are compared for their trade date only: a trade break clears when the
+    # clearing firm's activity names that trade again (booked late, or cancelled), not
+    # merely because a later day no longer looks at it.
     resolve = f"""
         UPDATE {breaks} SET status = 'resolved', resolved_on = %(day)s
          WHERE status IN ('open', 'explained') AND last_seen_on < %(day)s
-           AND NOT EXISTS (SELECT 1 FROM {FOUND} f WHERE f.key = {breaks}.key)"""
+           AND NOT EXISTS (SELECT 1 FROM {FOUND} f WHERE f.key = {breaks}.key)
+           AND (kind NOT IN ('trade_missing_at_clearing', 'trade_unknown_to_us',
+                             'trade_mismatch')
+                OR EXISTS (SELECT 1 FROM {_t(ClearingActivity)} a
+                            WHERE a.file_id = %(activity)s
+                              AND a.reference = {breaks}.reference))"""
     return [update, insert, resolve]
 
 
