@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from trading.clearing import files
@@ -100,6 +100,11 @@ def load_content(content: bytes, name: str) -> ClearingFile:
             LOADERS[parsed.file_type](row, parsed.records)
     except FileRejected as error:
         return _reject(name, parsed.sha256, parsed.file_type, parsed, error)
+    except IntegrityError:  # a concurrent load of the same file (or sequence) won
+        known = ClearingFile.objects.filter(direction=IN, sha256=parsed.sha256).first()
+        if known:
+            return known
+        raise
     log.info("Clearing: loaded %s (%d records)", name, len(parsed.records))
     return row
 

@@ -254,30 +254,27 @@ def _next_sequence(file_type: str) -> int:
 
 
 def _record_file(file_type: str, business_date: date, records: list[dict]) -> ClearingFile:
-    """Write the file and its row in the caller's transaction: if the row cannot be
-    committed, the next run writes the same name again with the same sequence."""
+    """The file's row first, then the file, in the caller's transaction: a concurrent run
+    waits on the row's unique constraints and fails before it writes anything; if the
+    row cannot be committed, the next run writes the same name with the same sequence."""
     sequence = _next_sequence(file_type)
-    result = files.write_file(
-        settings.CLEARING_OUTBOX_DIR,
-        file_type,
-        settings.CLEARING_CORRESPONDENT_ID,
-        settings.CLEARING_FIRM_ID,
-        business_date,
-        sequence,
-        records,
-    )
-    log.info("Clearing: wrote %s (%d records)", result.path.name, result.record_count)
-    return ClearingFile.objects.create(
+    sender, receiver = settings.CLEARING_CORRESPONDENT_ID, settings.CLEARING_FIRM_ID
+    content, totals = files.render(file_type, sender, receiver, business_date, sequence, records)
+    name = files.file_name(sender, file_type, business_date, sequence)
+    row = ClearingFile.objects.create(
         direction=ClearingFile.Direction.OUTBOUND,
         file_type=file_type,
         business_date=business_date,
         sequence=sequence,
-        name=result.path.name,
-        sha256=result.sha256,
+        name=name,
+        sha256=hashlib.sha256(content).hexdigest(),
         status=ClearingFile.Status.WRITTEN,
-        record_count=result.record_count,
-        control_totals=result.control_totals,
+        record_count=len(records),
+        control_totals=totals,
     )
+    files.write_atomically(settings.CLEARING_OUTBOX_DIR, name, content)
+    log.info("Clearing: wrote %s (%d records)", name, len(records))
+    return row
 
 
 @transaction.atomic
