@@ -41,6 +41,9 @@ run: export DEBUG ?= 1
 run: setup
 	python manage.py load_securities
 	python manage.py seed_demo
+	python manage.py clearing_cycle evening
+	python manage.py run_clearing_firm
+	python manage.py clearing_cycle morning
 	honcho start
 
 # With no DATABASE_URL/REDIS_URL, .ci/with-services starts a throw-away PostgreSQL and Redis
@@ -73,3 +76,4 @@ bench: deps
 	python bench/alpaca_positions.py
 	python bench/overview.py
 	python bench/monthly_statistics.py
+	python bench/reconcile.py

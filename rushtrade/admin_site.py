@@ -5,6 +5,7 @@ allauth's; a staff login without a second factor is refused and sent to set one 
 """
 
 import logging
+from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
@@ -17,6 +18,15 @@ from django.utils.http import urlencode
 
 log = logging.getLogger(__name__)
 
+# What the admin home warns about (e.g. reconciliation breaks left open): each source,
+# registered by an app when it loads, gives (text, link) pairs. The admin imports no app.
+_home_warnings: list[Callable[[], list[tuple[str, str]]]] = []
+
+
+def register_home_warning(source: Callable[[], list[tuple[str, str]]]) -> None:
+    if source not in _home_warnings:
+        _home_warnings.append(source)
+
 
 class StaffAdminSite(admin.AdminSite):
     site_header = "RushTrade operations"
@@ -26,6 +36,10 @@ class StaffAdminSite(admin.AdminSite):
         from accounts.users.sign_in import has_two_factor
 
         return super().has_permission(request) and has_two_factor(request.user)
+
+    def index(self, request, extra_context=None):
+        warnings = [warning for source in _home_warnings for warning in source()]
+        return super().index(request, {"home_warnings": warnings, **(extra_context or {})})
 
     def login(self, request, extra_context=None):
         from accounts.users.sign_in import has_two_factor

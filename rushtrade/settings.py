@@ -447,3 +447,24 @@ FIX_UNANSWERED_AFTER = env.int("FIX_UNANSWERED_AFTER", default=120)
 FIX_CLAIM_SECONDS = env.int("FIX_CLAIM_SECONDS", default=30)
 # Received messages waiting longer than this to be applied make /healthz "degraded".
 FIX_INBOX_LAG_DEGRADED = env.int("FIX_INBOX_LAG_DEGRADED", default=10)
+
+# Third-party clearing (docs/clearing.md): the drop folders of the daily files, the ids
+# in their headers, and the key the accounts file encrypts identity numbers with (a
+# Fernet key agreed with the clearing firm; in the embedded run a fixed development key).
+CLEARING_OUTBOX_DIR = Path(
+    env.str("CLEARING_OUTBOX_DIR", default=str(VAR_DIR / "clearing" / "outbox"))
+)
+CLEARING_INBOX_DIR = Path(
+    env.str("CLEARING_INBOX_DIR", default=str(VAR_DIR / "clearing" / "inbox"))
+)
+CLEARING_CORRESPONDENT_ID = env.str("CLEARING_CORRESPONDENT_ID", default="RUSH")
+CLEARING_FIRM_ID = env.str("CLEARING_FIRM_ID", default="CLRF")
+CLEARING_FILE_KEY = env.str(
+    "CLEARING_FILE_KEY",
+    default="Y2xlYXJpbmctZW1iZWRkZWQtZGV2LWtleS0zMmJ5dGU=" if DEBUG else "",
+)
+# The clearing-firm simulator (embedded run, tests): where it keeps its state.
+CLEARING_SIMULATOR_DIR = Path(
+    env.str("CLEARING_SIMULATOR_DIR", default=str(VAR_DIR / "clearing" / "firm"))
+)
+CLEARING_SIMULATOR = env.bool("CLEARING_SIMULATOR", default=DEBUG)

@@ -10,3 +10,8 @@ class TradingConfig(AppConfig):
         from trading.orders.entry import long_market_value
 
         ledger.register_long_market_value(long_market_value)
+
+        from rushtrade.admin_site import register_home_warning
+        from trading.clearing.reconcile import home_warnings
+
+        register_home_warning(home_warnings)

@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from trading.clearing.tasks import run_clearing_morning, write_clearing_files
 from trading.market import market_data
 
 
@@ -42,3 +43,12 @@ def compute_monthly_statistics(month: str | None = None) -> list[str]:
     else:
         rows = compute_closed_month()
     return [row.month.strftime("%Y-%m") for row in rows]
+
+
+__all__ = [
+    "compute_monthly_statistics",
+    "record_daily_closes",
+    "run_clearing_morning",
+    "take_account_snapshots",
+    "write_clearing_files",
+]

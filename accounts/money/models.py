@@ -70,6 +70,7 @@ class JournalEntryKind(models.TextChoices):
     INTEREST = "interest", "Interest"
     ADJUSTMENT = "adjustment", "Adjustment"
     REVERSAL = "reversal", "Reversal"
+    DIVIDEND = "dividend", "Dividend"
 
 
 class JournalEntry(models.Model):

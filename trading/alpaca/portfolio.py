@@ -23,7 +23,14 @@ from accounts.opening.models import Account, AccountStatus, AccountType
 from trading.alpaca import errors, formats
 from trading.alpaca.formats import account_id, exchange, parse_uuid, text
 from trading.market import market_data
-from trading.orders.models import OPEN_STATUSES, Execution, Order, OrderSide, Position
+from trading.orders.models import (
+    OPEN_STATUSES,
+    Execution,
+    Order,
+    OrderSide,
+    Position,
+    PositionAdjustment,
+)
 from trading.reporting.models import AccountSnapshot
 
 CENT = Decimal("0.01")
@@ -215,8 +222,10 @@ ACTIVITY_TYPES = {
     JournalEntryKind.INTEREST: "INT",
     JournalEntryKind.ADJUSTMENT: "JNLC",
     JournalEntryKind.REVERSAL: "JNLC",
+    JournalEntryKind.DIVIDEND: "DIV",
 }
-SUPPORTED_ACTIVITY_TYPES = {"FILL", *ACTIVITY_TYPES.values()}
+# Stock splits change positions, not cash: from the position adjustments.
+SUPPORTED_ACTIVITY_TYPES = {"FILL", "SPLIT", *ACTIVITY_TYPES.values()}
 # Every type Alpaca documents: asking for one we never produce is not an error.
 ALPACA_ACTIVITY_TYPES = SUPPORTED_ACTIVITY_TYPES | set(
     [
@@ -321,7 +330,11 @@ def activities(
     """GET /v2/account/activities: fills and cash activities, newest first (or `asc`),
     at most `page_size` (100); `page_token` is the id of the last one seen."""
     query = _activity_query(activity_types, date_, after, until, direction, page_size, page_token)
-    items = _fill_activities(account, query) + _cash_activities(account, query)
+    items = (
+        _fill_activities(account, query)
+        + _cash_activities(account, query)
+        + _split_activities(account, query)
+    )
     items.sort(key=lambda item: item[0], reverse=query.descending)
     if page_token:
         items = [
@@ -405,6 +418,37 @@ def _cash_activities(account: Account, query: _ActivityQuery) -> list[tuple[str,
     for entry in entries:
         activity_id = _activity_id(entry.created_at, "J", entry.pk)
         items.append((activity_id, _cash(account, entry, activity_id)))
+    return items
+
+
+def _split_activities(account: Account, query: _ActivityQuery) -> list[tuple[str, dict]]:
+    if "SPLIT" not in query.wanted:
+        return []
+    adjustments = query.bounded(
+        PositionAdjustment.objects.filter(
+            account=account, kind=PositionAdjustment.Kind.SPLIT
+        ).select_related("security"),
+        "created_at",
+    )
+    items = []
+    for adjustment in adjustments:
+        activity_id = _activity_id(adjustment.created_at, "S", adjustment.pk)
+        items.append(
+            (
+                activity_id,
+                {
+                    "id": activity_id,
+                    "account_id": account_id(account),
+                    "activity_type": "SPLIT",
+                    "date": adjustment.effective_on,
+                    "symbol": adjustment.security.symbol,
+                    "qty": text(adjustment.qty_change),
+                    "net_amount": "0",
+                    "description": adjustment.description,
+                    "status": "executed",
+                },
+            )
+        )
     return items
 
 

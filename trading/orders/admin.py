@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from rushtrade.errors import ServiceError
 from rushtrade.staff import ReadOnlyAdmin, ReadOnlyInline
 from trading.orders import entry
-from trading.orders.models import Execution, Order, Position
+from trading.orders.models import Execution, Order, Position, PositionAdjustment
 
 
 class ExecutionInline(ReadOnlyInline):
@@ -66,3 +66,22 @@ class PositionAdmin(ReadOnlyAdmin):
     list_display = ("account", "security", "qty", "avg_cost", "realized_pnl")
     search_fields = ("account__account_number", "security__symbol")
     list_select_related = ("account", "security")
+
+
+@admin.register(PositionAdjustment)
+class PositionAdjustmentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "account",
+        "security",
+        "kind",
+        "qty_change",
+        "qty_after",
+        "avg_cost_before",
+        "avg_cost_after",
+        "effective_on",
+        "reference",
+        "created_by",
+    )
+    list_filter = ("kind", "effective_on")
+    search_fields = ("account__account_number", "security__symbol", "reference", "reason")

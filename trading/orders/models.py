@@ -145,7 +145,14 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["-executed_at", "-id"]
-        indexes = [models.Index(fields=["executed_at"], name="execution_time")]
+        indexes = [
+            models.Index(fields=["executed_at"], name="execution_time"),
+            models.Index(
+                fields=["busted_at"],
+                name="execution_busted",
+                condition=models.Q(busted_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.qty} @ {self.price} ({self.exec_id})"
@@ -165,6 +172,46 @@ class Position(models.Model):
 
     def __str__(self) -> str:
         return f"{self.qty} {self.security.symbol}"
+
+
+class PositionAdjustment(models.Model):
+    """A change to a position that is no fill: a stock split, or staff accepting the
+    clearing firm's quantity. The position changes in the same transaction; statements
+    and activities read these rows."""
+
+    class Kind(models.TextChoices):
+        SPLIT = "split", "Stock split"
+        CLEARING = "clearing", "Adjusted to the clearing firm's quantity"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    security = models.ForeignKey(Security, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    qty_change = models.IntegerField()
+    qty_after = models.IntegerField()
+    avg_cost_before = models.DecimalField(**PRICE)
+    avg_cost_after = models.DecimalField(**PRICE)
+    effective_on = models.DateField(help_text="The day it counts from (a split's ex-date)")
+    description = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+    reference = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text="What it applies, once (e.g. split:<action>:<account>)",
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "effective_on"], name="adjustment_account_day"),
+            models.Index(fields=["effective_on"], name="adjustment_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.qty_change:+d} {self.security.symbol}"
 
 
 class OutboxMessage(models.Model):

@@ -22,7 +22,7 @@ from accounts.opening.models import Account, AccountHolder
 from trading.market import market_data
 from trading.market.calendar import settlement_date
 from trading.market.models import DailyClose, Security
-from trading.orders.models import Execution, OrderSide
+from trading.orders.models import Execution, OrderSide, PositionAdjustment
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -234,6 +234,14 @@ class StatementHolding:
 
 
 @dataclass(frozen=True)
+class StatementPositionChange:
+    day: date
+    symbol: str
+    description: str
+    qty_change: int
+
+
+@dataclass(frozen=True)
 class Statement:
     account: Account
     start: date
@@ -242,6 +250,7 @@ class Statement:
     closing_cash: Decimal
     lines: list[StatementLine]
     holdings: list[StatementHolding]
+    position_changes: list[StatementPositionChange] = ()
 
     @property
     def market_value(self) -> Decimal:
@@ -275,7 +284,7 @@ def statement(account: Account, year: int, month: int) -> Statement:
     # Cash by the day each entry counts from on the books (a trade's trade date), as the
     # month's snapshots and statistics count it, not by the moment it was written.
     cash = ledger.cash_postings(account)
-    totals = cash.aggregate(
+    cash_totals = cash.aggregate(
         opening=Coalesce(Sum("amount", filter=Q(entry__effective_on__lt=start)), Value(ZERO)),
         closing=Coalesce(Sum("amount", filter=Q(entry__effective_on__lte=end)), Value(ZERO)),
     )
@@ -295,13 +304,31 @@ def statement(account: Account, year: int, month: int) -> Statement:
         default=-F("qty"),
         output_field=IntegerField(),
     )
-    held = list(
+    traded = (
         Execution.objects.filter(order__account=account, executed_at__lt=ends)
         .values("order__security")
         .annotate(qty=Sum(signed))
-        .exclude(qty=0)
         .values_list("order__security", "qty")
     )
+    # Splits and other position changes that are no fills (PositionAdjustment).
+    adjusted = (
+        PositionAdjustment.objects.filter(account=account, effective_on__lte=end)
+        .values("security")
+        .annotate(qty=Sum("qty_change"))
+        .values_list("security", "qty")
+    )
+    totals: dict[int, int] = {}
+    for pk, qty in [*traded, *adjusted]:
+        totals[pk] = totals.get(pk, 0) + qty
+    held = [(pk, qty) for pk, qty in totals.items() if qty]
+    position_changes = [
+        StatementPositionChange(a.effective_on, a.security.symbol, a.description, a.qty_change)
+        for a in PositionAdjustment.objects.filter(
+            account=account, effective_on__gte=start, effective_on__lte=end
+        )
+        .select_related("security")
+        .order_by("effective_on", "id")
+    ]
     closes = dict(
         Security.objects.filter(pk__in=[pk for pk, _ in held])
         .annotate(
@@ -325,7 +352,16 @@ def statement(account: Account, year: int, month: int) -> Statement:
         price = quote.last if quote else closes.get(pk)
         value = (price * qty).quantize(CENT) if price is not None else ZERO
         holdings.append(StatementHolding(security.symbol, security.name, qty, price, value))
-    return Statement(account, start, end, totals["opening"], totals["closing"], lines, holdings)
+    return Statement(
+        account,
+        start,
+        end,
+        cash_totals["opening"],
+        cash_totals["closing"],
+        lines,
+        holdings,
+        position_changes,
+    )
 
 
 def statement_pdf(account: Account, year: int, month: int) -> bytes:
@@ -375,6 +411,20 @@ def statement_pdf(account: Account, year: int, month: int) -> bytes:
         or [["", "No activity", "", ""]],
         [20, 105, 30, 35],
     )
+    if s.position_changes:
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(
+            0, 6, "Position changes (corporate actions, adjustments)", new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.table(
+            ["Date", "Symbol", "Description", "Shares"],
+            [
+                [f"{c.day:%m/%d}", c.symbol, c.description[:60], f"{c.qty_change:+,}"]
+                for c in s.position_changes
+            ],
+            [20, 25, 110, 35],
+        )
     pdf.ln(3)
     pdf.paragraph(
         "Prices are closing prices on the statement date (for the current month, the latest "

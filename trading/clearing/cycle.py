@@ -1,0 +1,61 @@
+"""The daily cycle with the clearing firm: the evening's outbound files, the morning's
+loading, corporate actions and reconciliation (docs/clearing.md, "The daily cycle")."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils import timezone
+
+from trading.clearing import corporate_actions, inbound, outbound, reconcile
+from trading.clearing.models import ClearingFile, FileType, ReconciliationRun
+from trading.market.calendar import is_trading_day
+
+log = logging.getLogger(__name__)
+
+
+def evening(business_date: date | None = None) -> outbound.OutboundResult | None:
+    """Write the day's outbound files; nothing on a day that is no NYSE session (unless
+    a date is given)."""
+    day = business_date or timezone.localdate()
+    if business_date is None and not is_trading_day(day):
+        log.info("Clearing: %s is no NYSE session, no files", day)
+        return None
+    return outbound.write_outbound_files(day)
+
+
+@dataclass
+class Morning:
+    loaded: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    actions_applied: list[str] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
+
+
+def morning(today: date | None = None) -> Morning:
+    """Load the inbox, apply the corporate actions due, and reconcile every business
+    date whose files are in and that was not reconciled yet."""
+    today = today or timezone.localdate()
+    result = Morning()
+    for row in inbound.load_inbox():
+        (result.rejected if row.status == ClearingFile.Status.REJECTED else result.loaded).append(
+            row.name
+        )
+    result.actions_applied = [a.action_id for a in corporate_actions.apply_due(today)]
+    done = set(ReconciliationRun.objects.values_list("business_date", flat=True))
+    dates = (
+        ClearingFile.objects.filter(
+            direction=ClearingFile.Direction.INBOUND,
+            status=ClearingFile.Status.LOADED,
+            file_type=FileType.CASH,
+        )
+        .values_list("business_date", flat=True)
+        .distinct()
+    )
+    for day in sorted(set(dates) - done):
+        if reconcile.inputs_for(day) is None:
+            log.warning("Clearing: the files of %s are not all in: not reconciled", day)
+            continue
+        reconcile.reconcile(day)
+        result.reconciled.append(day.isoformat())
+    return result
