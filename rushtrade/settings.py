@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Under /v2/, any error page Django makes becomes Alpaca's JSON body.
+    "trading.alpaca.middleware.AlpacaErrorBodyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "rushtrade.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

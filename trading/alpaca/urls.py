@@ -1,8 +1,8 @@
 """/v2/: the trading API and market data v2, as Alpaca lays them out."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from trading.alpaca import views
+from trading.alpaca import errors, views
 
 urlpatterns = [
     path("account", views.AccountView.as_view(), name="alpaca-account"),
@@ -46,4 +46,6 @@ urlpatterns = [
         name="alpaca-latest-trade",
     ),
     path("stocks/<str:symbol>/bars", views.SymbolBarsView.as_view(), name="alpaca-symbol-bars"),
+    # Keep last: any other path under /v2/ is Alpaca's 404 body, never Django's page.
+    re_path(r"^", errors.endpoint_not_found, name="alpaca-endpoint-not-found"),
 ]
