@@ -401,6 +401,7 @@ FINRA_TAF_PER_SHARE = Decimal(env.str("FINRA_TAF_PER_SHARE", default="0.000166")
 FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
 MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
 WATCHLIST_MAX_SYMBOLS = env.int("WATCHLIST_MAX_SYMBOLS", default=50)
+WATCHLIST_MAX_LISTS = env.int("WATCHLIST_MAX_LISTS", default=20)
 # The firm as its customer documents (confirmations, statements) name it.
 FIRM_NAME = env.str("FIRM_NAME", default="RushTrade Securities, Inc.")
 FIRM_ADDRESS = env.str("FIRM_ADDRESS", default="Dallas, Texas")

@@ -31,6 +31,7 @@ FORBIDDEN_CODES = {
     "account_not_active",
     "symbol_not_tradable",
     "symbol_halted",
+    "trade_suspended",
 }
 
 
@@ -76,6 +77,7 @@ def from_service_error(exc: ServiceError) -> tuple[int, dict]:
 _FORBIDDEN_MESSAGES = {
     "insufficient_buying_power": "insufficient buying power",
     "insufficient_shares": "insufficient qty available for order",
+    "trade_suspended": "trading is suspended on this account (suspend_trade)",
 }
 
 

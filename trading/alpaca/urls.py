@@ -17,6 +17,21 @@ urlpatterns = [
         views.PortfolioHistoryView.as_view(),
         name="alpaca-portfolio-history",
     ),
+    path(
+        "account/configurations",
+        views.AccountConfigurationsView.as_view(),
+        name="alpaca-account-configurations",
+    ),
+    path("watchlists", views.WatchlistsView.as_view(), name="alpaca-watchlists"),
+    path(
+        "watchlists:by_name", views.WatchlistByNameView.as_view(), name="alpaca-watchlist-by-name"
+    ),
+    path("watchlists/<str:watchlist_id>", views.WatchlistView.as_view(), name="alpaca-watchlist"),
+    path(
+        "watchlists/<str:watchlist_id>/<str:symbol>",
+        views.WatchlistSymbolView.as_view(),
+        name="alpaca-watchlist-symbol",
+    ),
     path("positions", views.PositionsView.as_view(), name="alpaca-positions"),
     path(
         "positions/<str:symbol_or_asset_id>", views.PositionView.as_view(), name="alpaca-position"
@@ -35,6 +50,22 @@ urlpatterns = [
     path("stocks/quotes/latest", views.LatestQuotesView.as_view(), name="alpaca-latest-quotes"),
     path("stocks/trades/latest", views.LatestTradesView.as_view(), name="alpaca-latest-trades"),
     path("stocks/bars", views.BarsView.as_view(), name="alpaca-bars"),
+    path("stocks/bars/latest", views.LatestBarsView.as_view(), name="alpaca-latest-bars"),
+    path("stocks/snapshots", views.SnapshotsView.as_view(), name="alpaca-snapshots"),
+    path("stocks/quotes", views.QuotesView.as_view(), name="alpaca-quotes"),
+    path("stocks/trades", views.TradesView.as_view(), name="alpaca-trades"),
+    path(
+        "stocks/<str:symbol>/bars/latest",
+        views.LatestBarView.as_view(),
+        name="alpaca-latest-bar",
+    ),
+    path("stocks/<str:symbol>/snapshot", views.SnapshotView.as_view(), name="alpaca-snapshot"),
+    path(
+        "stocks/<str:symbol>/quotes", views.SymbolQuotesView.as_view(), name="alpaca-symbol-quotes"
+    ),
+    path(
+        "stocks/<str:symbol>/trades", views.SymbolTradesView.as_view(), name="alpaca-symbol-trades"
+    ),
     path(
         "stocks/<str:symbol>/quotes/latest",
         views.LatestQuoteView.as_view(),

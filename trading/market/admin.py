@@ -15,6 +15,7 @@ class SecurityAdmin(admin.ModelAdmin):
         "symbol",
         "name",
         "exchange",
+        "is_etf",
         "status",
         "tradable",
         "halted",
@@ -23,7 +24,7 @@ class SecurityAdmin(admin.ModelAdmin):
         "reference_price",
     )
     list_editable = ("tradable", "halted")
-    list_filter = ("exchange", "status", "tradable", "halted", "marginable", "shortable")
+    list_filter = ("exchange", "is_etf", "status", "tradable", "halted", "marginable", "shortable")
     search_fields = ("symbol", "name", "isin")
     list_per_page = 100
 
