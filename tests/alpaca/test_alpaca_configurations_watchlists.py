@@ -292,3 +292,17 @@ def test_concurrent_creates_stop_at_the_list_cap(settings, account):
     outcomes = run_at_once(12, lambda i: watchlist.create_watchlist(user, f"List {i}"))
     assert outcomes.count("ok") == 5 and outcomes.count("too_many_watchlists") == 7
     assert Watchlist.objects.filter(user=user).count() == 5
+
+
+def test_staff_see_configurations_and_watchlists_in_admin(client, api, account, listed):
+    from tests.factories import StaffFactory
+
+    api.patch("/v2/account/configurations", {"suspend_trade": True}, format="json")
+    api.post("/v2/watchlists", {"name": "Seen by staff", "symbols": ["SPY"]}, format="json")
+    client.force_login(StaffFactory())
+    page = client.get("/admin/trading/accountconfiguration/?suspend_trade__exact=1")
+    assert page.status_code == 200 and account.account_number in page.content.decode()
+    lists = client.get("/admin/trading/watchlist/")
+    assert lists.status_code == 200 and "Seen by staff" in lists.content.decode()
+    etfs = client.get("/admin/trading/security/?is_etf__exact=1")
+    assert etfs.status_code == 200

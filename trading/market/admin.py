@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from rushtrade.staff import ReadOnlyAdmin
-from trading.market.models import DailyClose, Security
+from trading.market.models import DailyClose, Security, Watchlist
 
 
 @admin.register(Security)
@@ -39,3 +39,12 @@ class DailyCloseAdmin(ReadOnlyAdmin):
     list_select_related = ("security",)
     search_fields = ("security__symbol",)
     date_hierarchy = "date"
+
+
+@admin.register(Watchlist)
+class WatchlistAdmin(ReadOnlyAdmin):
+    """Customers' watchlists (read-only: the customer's own to change)."""
+
+    list_display = ("name", "user", "created_at", "updated_at")
+    search_fields = ("name", "user__email")
+    list_select_related = ("user",)

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from rushtrade.errors import ServiceError
 from rushtrade.staff import ReadOnlyAdmin, ReadOnlyInline
 from trading.orders import entry
-from trading.orders.models import Execution, Order, Position
+from trading.orders.models import AccountConfiguration, Execution, Order, Position
 
 
 class ExecutionInline(ReadOnlyInline):
@@ -66,3 +66,21 @@ class PositionAdmin(ReadOnlyAdmin):
     list_display = ("account", "security", "qty", "avg_cost", "realized_pnl")
     search_fields = ("account__account_number", "security__symbol")
     list_select_related = ("account", "security")
+
+
+@admin.register(AccountConfiguration)
+class AccountConfigurationAdmin(ReadOnlyAdmin):
+    """The settings owners set through the trading API; suspend_trade refuses their new
+    orders (each refusal is a WARNING in the log)."""
+
+    list_display = (
+        "account",
+        "suspend_trade",
+        "trade_confirm_email",
+        "dtbp_check",
+        "pdt_check",
+        "updated_at",
+    )
+    list_filter = ("suspend_trade", "trade_confirm_email")
+    search_fields = ("account__account_number",)
+    list_select_related = ("account",)
