@@ -10,3 +10,8 @@ class TradingConfig(AppConfig):
         from trading.orders.entry import long_market_value
 
         ledger.register_long_market_value(long_market_value)
+
+        from trading import tasks
+        from trading.orders import fill_emails
+
+        fill_emails.connect(lambda execution_id: tasks.send_fill_email.delay(execution_id))

@@ -306,3 +306,40 @@ def test_staff_see_configurations_and_watchlists_in_admin(client, api, account, 
     assert lists.status_code == 200 and "Seen by staff" in lists.content.decode()
     etfs = client.get("/admin/trading/security/?is_etf__exact=1")
     assert etfs.status_code == 200
+
+
+def test_trade_confirm_email_all_sends_one_per_fill_and_none_sends_none(
+    api, account, acme, django_capture_on_commit_callbacks, mailoutbox, caplog
+):
+    from .test_alpaca_api import fill
+
+    holder = account.holders.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        order = fill(buy(account, 2), price="100.00")
+    [sent] = mailoutbox
+    assert sent.to == [holder.email] and "buy 2 ACME at $100.00" in sent.subject
+    assert f"/account/{account.account_number}/confirmations/" in sent.body
+    settings_body = {"trade_confirm_email": "none"}
+    api.patch("/v2/account/configurations", settings_body, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        fill(buy(account, 3), price="100.00")
+    assert len(mailoutbox) == 1
+    assert any("trade_confirm_email none" in r.getMessage() for r in caplog.records)
+    assert order.status == "filled"
+
+
+def test_a_broker_down_costs_the_fill_email_never_the_fill(
+    account, acme, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from trading import tasks
+
+    from .test_alpaca_api import fill
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.send_fill_email, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = fill(buy(account, 2), price="100.00")
+    assert order.status == "filled" and order.executions.count() == 1
+    assert any("broker unreachable" in str(r.exc_info) for r in caplog.records if r.exc_info)

@@ -3,9 +3,9 @@
 What each setting does here:
 - `suspend_trade`: enforced. While true, every new order and replacement of the account
   is refused (403, whatever the channel: API or web ticket); cancels still work.
-- `trade_confirm_email`: stored (`all` or `none`). The portal sends no e-mail per fill
-  in either case: trade confirmations are documents on the account's documents page
-  (SEC Rule 10b-10), which `none` does not turn off.
+- `trade_confirm_email`: enforced. `all` e-mails the owner once per fill
+  (trading/orders/fill_emails.py), `none` sends none; the trade confirmation stays a
+  document on the account's documents page (SEC Rule 10b-10) either way.
 - `dtbp_check`, `pdt_check`: stored (`both`, `entry` or `exit`). Buying power here is
   Reg T (overnight) buying power, never the day-trading multiple, so an order that
   passes it cannot create a day-trading margin call: every value acts as `both`.
