@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Under /v2/, any error page Django makes becomes Alpaca's JSON body.
+    "trading.alpaca.middleware.AlpacaErrorBodyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "rushtrade.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -406,6 +408,7 @@ FINRA_TAF_PER_SHARE = Decimal(env.str("FINRA_TAF_PER_SHARE", default="0.000166")
 FINRA_TAF_MAXIMUM = Decimal(env.str("FINRA_TAF_MAXIMUM", default="8.30"))
 MAX_ORDER_QTY = env.int("MAX_ORDER_QTY", default=1_000_000)
 WATCHLIST_MAX_SYMBOLS = env.int("WATCHLIST_MAX_SYMBOLS", default=50)
+WATCHLIST_MAX_LISTS = env.int("WATCHLIST_MAX_LISTS", default=20)
 # The firm as its customer documents (confirmations, statements) name it.
 FIRM_NAME = env.str("FIRM_NAME", default="RushTrade Securities, Inc.")
 FIRM_ADDRESS = env.str("FIRM_ADDRESS", default="Dallas, Texas")

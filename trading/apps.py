@@ -15,3 +15,8 @@ class TradingConfig(AppConfig):
         from trading.clearing.reconcile import home_warnings
 
         register_home_warning(home_warnings)
+
+        from trading import tasks
+        from trading.orders import fill_emails
+
+        fill_emails.connect(lambda execution_id: tasks.send_fill_email.delay(execution_id))

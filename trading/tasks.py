@@ -45,10 +45,22 @@ def compute_monthly_statistics(month: str | None = None) -> list[str]:
     return [row.month.strftime("%Y-%m") for row in rows]
 
 
+@shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
+def send_fill_email(self, execution_id: int) -> bool:
+    """The e-mail of one fill, unless the account's trade_confirm_email is none."""
+    from trading.orders import fill_emails
+
+    try:
+        return fill_emails.send_fill_email(execution_id)
+    except OSError as exc:
+        raise self.retry(exc=exc) from exc
+
+
 __all__ = [
     "compute_monthly_statistics",
     "record_daily_closes",
     "run_clearing_morning",
+    "send_fill_email",
     "take_account_snapshots",
     "write_clearing_files",
 ]

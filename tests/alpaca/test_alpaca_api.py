@@ -479,12 +479,13 @@ def test_portfolio_history_from_snapshots(api, account):
         net_transfers=D(1),
     )
     data = api.get("/v2/account/portfolio/history?period=1W&timeframe=1D").json()
-    assert data["equity"] == [10000.0, 10100.0, 11100.0]
-    assert data["profit_loss"] == [0.0, 100.0, 100.0]
-    assert data["profit_loss_pct"] == [0.0, 0.01, 0.01]
+    # The last point is today's: the account as it stands ($10,000 deposited, no trades).
+    assert data["equity"] == [10000.0, 10100.0, 11100.0, 10000.0]
+    assert data["profit_loss"] == [0.0, 100.0, 100.0, 0.0]
+    assert data["profit_loss_pct"] == [0.0, 0.01, 0.01, 0.0]
     assert data["base_value"] == 10000.0 and data["timeframe"] == "1D"
-    assert len(data["timestamp"]) == 3 and data["timestamp"] == sorted(data["timestamp"])
-    assert len(api.get("/v2/account/portfolio/history?period=3M").json()["equity"]) == 4
+    assert len(data["timestamp"]) == 4 and data["timestamp"] == sorted(data["timestamp"])
+    assert len(api.get("/v2/account/portfolio/history?period=3M").json()["equity"]) == 5
     response = api.get("/v2/account/portfolio/history?timeframe=5Min")
     assert response.status_code == 422 and response.json()["code"] == 40010001
     assert api.get("/v2/account/portfolio/history?period=xx").status_code == 422
@@ -545,7 +546,7 @@ def test_daily_bars_from_stored_closes(api, acme):
         f"/v2/stocks/ACME/bars?{params}&limit=1&page_token={first['next_page_token']}"
     ).json()
     assert second["bars"][0]["c"] == 101.0 and second["next_page_token"] is None
-    response = api.get("/v2/stocks/bars?symbols=ACME&timeframe=1Min")
+    response = api.get("/v2/stocks/bars?symbols=ACME&timeframe=1Week")
     assert response.status_code == 422 and response.json()["code"] == 42210000
 
 

@@ -194,7 +194,9 @@ def test_assets_clock_calendar_history_activities(trading, account, acme):
             net_transfers=D("50000.00"),
         )
     history = trading.get_portfolio_history(GetPortfolioHistoryRequest(period="1W", timeframe="1D"))
-    assert history.equity == [50000.0, 50500.0] and history.profit_loss == [0.0, 500.0]
+    # The last point is today's, at the account's current equity.
+    assert history.equity == [50000.0, 50500.0, 50000.0]
+    assert history.profit_loss == [0.0, 500.0, 0.0]
     fill(buy(account, 3))
     raw = trading.get("/account/activities")  # alpaca-py has no activities call: its models
     parsed = [

@@ -62,17 +62,46 @@ def on_tick(price: Decimal, increment: Decimal = CENT) -> bool:
 # --- Security master ---------------------------------------------------------------
 
 
-def test_loader_creates_us_equities_and_is_idempotent():
+def test_loader_creates_us_listings_with_etfs_and_is_idempotent():
     created, updated = load_securities()
-    assert created > 480 and updated == 0
+    assert created >= 1500 and updated == 0
     assert Security.objects.count() == created
     assert Security.objects.get(symbol="MMM").exchange == "NYSE"
     apple = Security.objects.get(symbol="AAPL")
-    assert (apple.exchange, apple.isin) == ("NASDAQ", "US0378331005")
-    # The list gives KO only as an OTC ticker by mistake; its "traded as" says NYSE.
+    assert (apple.exchange, apple.isin, apple.name) == ("NASDAQ", "US0378331005", "Apple Inc.")
+    assert not apple.is_etf
     assert Security.objects.get(symbol="KO").exchange == "NYSE"
     assert Security.objects.get(symbol="BRK.B").exchange == "NYSE"
-    assert set(Security.objects.values_list("exchange", flat=True)) == {"NYSE", "NASDAQ"}
+    etfs = {
+        "SPY": "ARCA",
+        "QQQ": "NASDAQ",
+        "IWM": "ARCA",
+        "DIA": "ARCA",
+        "TLT": "NASDAQ",
+        "AGG": "ARCA",
+        "BND": "NASDAQ",
+        "LQD": "ARCA",
+        "HYG": "ARCA",
+    }
+    sectors = ["XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY"]
+    etfs |= dict.fromkeys(sectors, "ARCA")
+    found = {s.symbol: s for s in Security.objects.filter(symbol__in=list(etfs))}
+    assert {symbol: s.exchange for symbol, s in found.items()} == etfs
+    assert all(s.is_etf and s.status == "active" and s.tradable for s in found.values())
+    assert Security.objects.filter(is_etf=True).count() > 1000
+    assert set(Security.objects.values_list("exchange", flat=True)) == {
+        "NYSE",
+        "NASDAQ",
+        "ARCA",
+        "AMEX",
+        "BATS",
+    }
+    # Left out: test issues, warrants, rights, units, preferreds, notes.
+    stocks = Security.objects.filter(is_etf=False)  # ETFs may hold preferreds or notes
+    names = " ".join(stocks.values_list("name", flat=True)).lower()
+    for word in (" warrant", " preferred", " rights", "test issue", "notes due"):
+        assert word not in names, word
+    assert not Security.objects.filter(symbol__contains="$").exists()
     for security in Security.objects.all():
         assert D("8") <= security.reference_price <= D("600")
         assert security.reference_price == security.reference_price.quantize(D("0.01"))
@@ -82,14 +111,24 @@ def test_loader_creates_us_equities_and_is_idempotent():
     assert dict(Security.objects.values_list("symbol", "reference_price")) == prices
 
 
-def test_loader_updates_names_and_keeps_staff_flags(capsys):
+def test_a_loaded_etf_is_quoted_by_the_simulated_market():
     load_securities(("DOW JONES",))
+    call_command("load_securities")
+    spy = Security.objects.get(symbol="SPY")
+    quote = SimulatedMarket().quote(spy, ny(2026, 11, 24, 11, 0))
+    assert quote.market_open and quote.bid < quote.ask and quote.last > 0
+    assert SimulatedMarket().quote(spy, ny(2026, 11, 24, 11, 0)) == quote
+
+
+def test_loader_updates_names_and_keeps_staff_flags(capsys):
+    load_securities(("DOW JONES",), directory=False)
     Security.objects.filter(symbol="AAPL").update(name="Old name", halted=True, tradable=False)
     call_command("load_securities", "--index", "DOW JONES")
     assert "0 created, 1 updated" in capsys.readouterr().out
     apple = Security.objects.get(symbol="AAPL")
     assert apple.name == "Apple Inc."
     assert apple.halted and not apple.tradable
+    assert Security.objects.count() < 40  # --index loads that index's members only
 
 
 # --- The session ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 from trading.market.models import Security, WatchlistItem
+from trading.market.watchlist import default_watchlist
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -63,14 +64,18 @@ def test_bad_symbols_are_said(customer, market, settings):
 def test_only_ones_own_and_queries_bounded(customer, market):
     other = UserFactory()
     securities = [make(f"W{i}", market) for i in range(30)]
-    WatchlistItem.objects.create(user=other, security=securities[0])
+    WatchlistItem.objects.create(
+        user=other, watchlist=default_watchlist(other), security=securities[0]
+    )
     url = reverse("watchlist")
     assert 'data-testid="watch-W0"' not in customer.get(url).content.decode()
+
+    first = default_watchlist(customer.user)
 
     def queries(n):
         WatchlistItem.objects.filter(user=customer.user).delete()
         WatchlistItem.objects.bulk_create(
-            WatchlistItem(user=customer.user, security=s) for s in securities[:n]
+            WatchlistItem(user=customer.user, watchlist=first, security=s) for s in securities[:n]
         )
         customer.get(url, HTTP_HX_REQUEST="true")
         with CaptureQueriesContext(connection) as captured:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from accounts.opening import onboarding
 from tests.factories import PASSWORD, AccountFactory, UserFactory, fund
 from trading.market.models import WatchlistItem
+from trading.market.watchlist import default_watchlist
 from trading.orders import entry
 from trading.orders.models import Position
 
@@ -54,7 +55,7 @@ def customer(acme):
         time_in_force="gtc",
         qty=10,
     )
-    WatchlistItem.objects.create(user=user, security=acme)
+    WatchlistItem.objects.create(user=user, watchlist=default_watchlist(user), security=acme)
     application = onboarding.start_application(user)
     return user, account, application
 

@@ -53,7 +53,9 @@ def test_concurrent_watchlist_adds_stop_at_the_cap(settings):
         for i in range(65)
     ]
     for security in securities[:45]:
-        WatchlistItem.objects.create(user=user, security=security)
+        WatchlistItem.objects.create(
+            user=user, watchlist=watchlist.default_watchlist(user), security=security
+        )
 
     outcomes = run_at_once(20, lambda i: watchlist.add_symbol(user, securities[45 + i].symbol))
     assert outcomes.count("ok") == 5

@@ -7,7 +7,8 @@ authorized, 40310000 forbidden (buying power, shares, account), 40410000 not fou
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,6 +31,7 @@ FORBIDDEN_CODES = {
     "account_not_active",
     "symbol_not_tradable",
     "symbol_halted",
+    "trade_suspended",
 }
 
 
@@ -75,6 +77,7 @@ def from_service_error(exc: ServiceError) -> tuple[int, dict]:
 _FORBIDDEN_MESSAGES = {
     "insufficient_buying_power": "insufficient buying power",
     "insufficient_shares": "insufficient qty available for order",
+    "trade_suspended": "trading is suspended on this account (suspend_trade)",
 }
 
 
@@ -118,3 +121,9 @@ def _validation_message(detail, prefix: str = "") -> str:
     if isinstance(detail, list):
         return _validation_message(detail[0], prefix) if detail else ""
     return f"{prefix}: {detail}" if prefix else str(detail)
+
+
+@csrf_exempt
+def endpoint_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any path under /v2/ that names no endpoint, whatever the method, as Alpaca answers."""
+    return JsonResponse(body(NOT_FOUND, "endpoint not found"), status=404)

@@ -1,8 +1,8 @@
 """Market information through the trading API: assets (the security master), the
 clock and calendar (NYSE, exchange-calendars), and market data v2 (latest quotes and
-trades from the market data provider, daily bars from the stored daily closes)."""
+trades from the market data provider; bars, snapshots and history are in data.py)."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pandas as pd
 from django.db.models import Q
@@ -12,11 +12,10 @@ from trading.alpaca import errors, formats
 from trading.alpaca.formats import exchange, parse_uuid
 from trading.market import market_data
 from trading.market.calendar import nyse
-from trading.market.models import DailyClose, Security
+from trading.market.models import Security
 
 NEW_YORK = market_data.NEW_YORK
 MAX_SYMBOLS = market_data.MAX_SYMBOLS_PER_REQUEST
-MAX_BARS = 10_000
 # Exchange and tape codes of the consolidated feeds: N = NYSE (tape A), Q = Nasdaq (tape C).
 EXCHANGE_CODES = {"NYSE": ("N", "A"), "NASDAQ": ("Q", "C"), "ARCA": ("P", "B"), "AMEX": ("A", "B")}
 
@@ -37,7 +36,9 @@ def asset_dict(security: Security) -> dict:
         and security.status == Security.Status.ACTIVE,
         "marginable": security.marginable,
         "maintenance_margin_requirement": 30 if security.marginable else 100,
-        "shortable": False,  # no short sales
+        # Honest for this firm: no short sales (so nothing is shortable or easy to borrow
+        # here, whatever the market's borrow) and whole shares only.
+        "shortable": False,
         "easy_to_borrow": False,
         "fractionable": False,
         "min_order_size": "1",
@@ -201,78 +202,3 @@ def latest_trades(symbols: list[str]) -> dict[str, dict]:
             "z": tape,
         }
     return out
-
-
-def _moment(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise errors.AlpacaError(400, errors.MALFORMED, f"invalid {name}: {value}") from None
-    if not formats.date_in_range(parsed):
-        raise errors.invalid(formats.range_message(name))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.UTC)
-
-
-def bars(symbols: list[str], params) -> tuple[dict[str, list[dict]], str | None]:
-    """Daily bars (timeframe 1Day) from the stored closes: open is the previous
-    session's close (where the simulated market opens), high and low the larger and
-    smaller of open and close, volume the day's. Only closes are stored, so intraday
-    timeframes are refused. One query; paged with `limit` and `page_token`."""
-    timeframe = params.get("timeframe") or ""
-    if timeframe not in ("1Day", "1D", "1day"):
-        raise errors.AlpacaError(
-            422, errors.UNPROCESSABLE, "only the 1Day timeframe is available here"
-        )
-    start = _moment(params.get("start"), "start")
-    end = _moment(params.get("end"), "end")
-    try:
-        limit = int(params.get("limit") or 1000)
-    except ValueError:
-        raise errors.AlpacaError(400, errors.MALFORMED, "invalid limit") from None
-    if not 1 <= limit <= MAX_BARS:
-        raise errors.AlpacaError(400, errors.MALFORMED, f"limit must be 1 to {MAX_BARS}")
-    sort = params.get("sort") or "asc"
-    if sort not in ("asc", "desc"):
-        raise errors.AlpacaError(400, errors.MALFORMED, "sort must be asc or desc")
-    first_day = start.astimezone(NEW_YORK).date() if start else date(2000, 1, 1)
-    last_day = end.astimezone(NEW_YORK).date() if end else timezone.localdate() + timedelta(1)
-    queryset = DailyClose.objects.filter(
-        security__symbol__in=symbols, date__gte=first_day - timedelta(days=10), date__lte=last_day
-    ).values_list("security__symbol", "date", "close", "volume")
-    token = params.get("page_token")
-    rows = sorted(queryset, key=lambda r: (r[0], r[1]))
-    out: dict[str, list[dict]] = {}
-    previous: dict[str, float] = {}
-    keyed = []
-    for symbol, day, close, volume in rows:
-        opened = previous.get(symbol, float(close))
-        previous[symbol] = float(close)
-        stamp = datetime.combine(day, datetime.min.time(), tzinfo=NEW_YORK)
-        if (start and stamp < start) or (end and stamp > end):
-            continue  # a daily bar is stamped at midnight New York time, as Alpaca's are
-        keyed.append(
-            (
-                f"{symbol}:{day.isoformat()}",
-                symbol,
-                {
-                    "t": _rfc3339(stamp),
-                    "o": opened,
-                    "h": max(opened, float(close)),
-                    "l": min(opened, float(close)),
-                    "c": float(close),
-                    "v": volume,
-                    "n": None,
-                    "vw": None,
-                },
-            )
-        )
-    if sort == "desc":
-        keyed.sort(key=lambda k: (k[1], k[2]["t"]), reverse=True)
-    if token:
-        keyed = [k for k in keyed if (k[0] > token if sort == "asc" else k[0] < token)]
-    page, rest = keyed[:limit], keyed[limit:]
-    for _key, symbol, bar in page:
-        out.setdefault(symbol, []).append(bar)
-    return out, (page[-1][0] if rest and page else None)

@@ -23,6 +23,8 @@ from accounts.opening.models import Account, AccountStatus, AccountType
 from trading.alpaca import errors, formats
 from trading.alpaca.formats import account_id, exchange, parse_uuid, text
 from trading.market import market_data
+from trading.market.models import Security
+from trading.orders import configuration
 from trading.orders.models import (
     OPEN_STATUSES,
     Execution,
@@ -193,7 +195,7 @@ def account_summary(account: Account) -> dict:
         "transfers_blocked": blocked,
         "account_blocked": account.status == AccountStatus.CLOSED,
         "created_at": account.opened_at,
-        "trade_suspended_by_user": False,
+        "trade_suspended_by_user": configuration.configuration(account).suspend_trade,
         "multiplier": "2" if margin else "1",
         "shorting_enabled": False,
         "equity": text(balances.equity),
@@ -505,6 +507,15 @@ def _period_days(period: str) -> int:
     return min(int(number) * PERIOD_UNITS[unit], 365 * 30)
 
 
+INTRADAY_MINUTES = {"1Min": 1, "5Min": 5, "15Min": 15, "1H": 60}
+TIMEFRAMES = ", ".join([*INTRADAY_MINUTES, "1D"])
+
+
+def _default_timeframe(days: int) -> str:
+    """Alpaca's: 1Min for periods under 7 days, 15Min under 30 days, else 1D."""
+    return "1Min" if days < 7 else "15Min" if days < 30 else "1D"
+
+
 def portfolio_history(
     account: Account,
     *,
@@ -513,13 +524,16 @@ def portfolio_history(
     date_end: str | None = None,
     start: str | None = None,
     end: str | None = None,
+    at: datetime | None = None,
 ) -> dict:
-    """GET /v2/account/portfolio/history, from the daily snapshots (timeframe 1D only:
-    intraday values are not kept). profit_loss is cumulative from the first point's
-    equity (base_value), net of deposits and withdrawals since."""
-    if timeframe not in (None, "", "1D"):
-        raise errors.invalid("only the 1D timeframe is available (daily account snapshots)")
-    last_day = timezone.localdate()
+    """GET /v2/account/portfolio/history. Daily (1D) from the daily snapshots with a
+    point for today at the current value; intraday (1Min, 5Min, 15Min, 1H, for periods
+    under 30 days) from the account's cash and positions replayed over the sessions,
+    valued at the market's path, up to now. profit_loss is from the first point's base
+    value, net of deposits and withdrawals since."""
+    at = at or timezone.now()
+    today = at.astimezone(market_data.NEW_YORK).date()
+    last_day = today
     if end:
         last_day = _parse_time(end, "end").astimezone(market_data.NEW_YORK).date()
     elif date_end:
@@ -530,25 +544,155 @@ def portfolio_history(
         first_day = last_day - timedelta(days=_period_days(period or "1M"))
     if first_day > last_day:
         raise errors.invalid("start must be before end")
+    span = (last_day - first_day).days
+    timeframe = timeframe or _default_timeframe(span)
+    if timeframe == "1D":
+        return _daily_history(account, first_day, last_day, today)
+    if timeframe not in INTRADAY_MINUTES:
+        raise errors.invalid(f"timeframe must be one of {TIMEFRAMES}")
+    if span >= 30:
+        raise errors.invalid("intraday timeframes need a period under 30 days (e.g. 1W)")
+    return _intraday_history(account, first_day, last_day, INTRADAY_MINUTES[timeframe], at)
+
+
+def _history(timestamps, equity, base: Decimal, transfers, asof, timeframe: str) -> dict:
+    profit_loss, profit_loss_pct = [], []
+    for value, moved in zip(equity, transfers, strict=True):
+        pl = (value - base) - moved
+        profit_loss.append(float(pl.quantize(CENT)))
+        profit_loss_pct.append(float((pl / base).quantize(Decimal("0.000001"))) if base else 0.0)
+    return {
+        "timestamp": timestamps,
+        "equity": [float(v.quantize(CENT)) for v in equity],
+        "profit_loss": profit_loss,
+        "profit_loss_pct": profit_loss_pct,
+        "base_value": float(base.quantize(CENT)),
+        "base_value_asof": asof,
+        "timeframe": timeframe,
+    }
+
+
+def _equity_now(account: Account) -> Decimal:
+    positions = valued_positions(account)
+    long_value = sum((v.market_value for v in positions if v.position.qty > 0), ZERO)
+    return ledger.balances(account, long_market_value=long_value).equity
+
+
+def _daily_history(account: Account, first_day: date, last_day: date, today: date) -> dict:
     rows = list(
         AccountSnapshot.objects.filter(account=account, date__gte=first_day, date__lte=last_day)
         .order_by("date")
         .values_list("date", "equity", "net_transfers")
     )
+    if first_day <= today <= last_day and (not rows or rows[-1][0] < today):
+        # Today's point: the account as it stands (its snapshot is taken after the close).
+        moved = _net_transfers(account) if rows else ZERO
+        rows.append((today, _equity_now(account), moved))
     base, base_transfers = (rows[0][1], rows[0][2]) if rows else (ZERO, ZERO)
-    timestamps, equity, profit_loss, profit_loss_pct = [], [], [], []
-    for day, value, transfers in rows:
-        pl = (value - base) - (transfers - base_transfers)
-        timestamps.append(int(_day_bounds(day)[0].timestamp()))
-        equity.append(float(value))
-        profit_loss.append(float(pl))
-        profit_loss_pct.append(float((pl / base).quantize(Decimal("0.000001"))) if base else 0.0)
-    return {
-        "timestamp": timestamps,
-        "equity": equity,
-        "profit_loss": profit_loss,
-        "profit_loss_pct": profit_loss_pct,
-        "base_value": float(base),
-        "base_value_asof": rows[0][0].isoformat() if rows else None,
-        "timeframe": "1D",
-    }
+    return _history(
+        [int(_day_bounds(day)[0].timestamp()) for day, _, _ in rows],
+        [value for _, value, _ in rows],
+        base,
+        [transfers - base_transfers for _, _, transfers in rows],
+        rows[0][0].isoformat() if rows else None,
+        "1D",
+    )
+
+
+TRANSFER_KINDS = (JournalEntryKind.DEPOSIT, JournalEntryKind.WITHDRAWAL)
+
+
+def _cash_postings(account: Account):
+    return (
+        JournalEntry.objects.filter(
+            account=account,
+            postings__ledger_account__account=account,
+            postings__ledger_account__kind=LedgerAccountKind.CUSTOMER_CASH,
+        )
+        .values_list("created_at", "kind")
+        .annotate(amount=Sum("postings__amount"))
+    )
+
+
+def _net_transfers(account: Account) -> Decimal:
+    """Deposits less withdrawals ever (what the daily snapshots call net_transfers)."""
+    moved = _cash_postings(account).filter(kind__in=TRANSFER_KINDS)
+    return sum((amount for _, _, amount in moved), ZERO)
+
+
+def _intraday_history(
+    account: Account, first_day: date, last_day: date, minutes: int, at: datetime
+) -> dict:
+    """Replay cash (ledger postings) and positions (executions) over the sessions from
+    `first_day` (exclusive, unless it is the only day) to `last_day`, a point per window
+    of `minutes`, each valued at the end of its window (or now) at the path's prices."""
+    sessions = [
+        s for s in market_data.sessions_between(first_day + timedelta(1), last_day) if s.open <= at
+    ]
+    if not sessions:  # a weekend or holiday: the session before
+        last = market_data.sessions_between(last_day - timedelta(days=10), last_day)
+        sessions = [s for s in last if s.open <= at][-1:]
+    if not sessions:
+        return _history([], [], ZERO, [], None, _timeframe_name(minutes))
+    begin = sessions[0].open
+    finish = min(sessions[-1].close, at)
+    cash = sum(
+        (amount for _, _, amount in _cash_postings(account).filter(created_at__lt=begin)), ZERO
+    )
+    cash_events = sorted(
+        _cash_postings(account).filter(created_at__gte=begin, created_at__lte=finish)
+    )
+    held: dict[int, int] = {}
+    for security_id, side, qty in Execution.objects.filter(
+        order__account=account, executed_at__lt=begin
+    ).values_list("order__security_id", "order__side", "qty"):
+        held[security_id] = held.get(security_id, 0) + (qty if side == OrderSide.BUY else -qty)
+    trade_events = list(
+        Execution.objects.filter(
+            order__account=account, executed_at__gte=begin, executed_at__lte=finish
+        )
+        .order_by("executed_at", "id")
+        .values_list("executed_at", "order__security_id", "order__side", "qty")
+    )
+    ids = set(held) | {event[1] for event in trade_events}
+    securities = {s.pk: s for s in Security.objects.filter(pk__in=ids)}
+
+    def value(moment: datetime, session) -> Decimal:
+        total = cash
+        for security_id, qty in held.items():
+            if qty:
+                ticks = market_data.session_ticks(securities[security_id], session)
+                total += qty * Decimal(str(ticks.price_at(moment)))
+        return total
+
+    base = value(begin, sessions[0])
+    timestamps, equity, transfers = [], [], []
+    moved = ZERO
+    cash_i = trade_i = 0
+    width = timedelta(minutes=minutes)
+    for session in sessions:
+        window = session.open
+        while window < session.close and window <= at:
+            measured = min(window + width, session.close, at)
+            while cash_i < len(cash_events) and cash_events[cash_i][0] <= measured:
+                _, kind, amount = cash_events[cash_i]
+                cash += amount
+                if kind in TRANSFER_KINDS:
+                    moved += amount
+                cash_i += 1
+            while trade_i < len(trade_events) and trade_events[trade_i][0] <= measured:
+                _, security_id, side, qty = trade_events[trade_i]
+                held[security_id] = held.get(security_id, 0) + (
+                    qty if side == OrderSide.BUY else -qty
+                )
+                trade_i += 1
+            timestamps.append(int(window.timestamp()))
+            equity.append(value(measured, session))
+            transfers.append(moved)
+            window += width
+    asof = sessions[0].previous.isoformat()
+    return _history(timestamps, equity, base, transfers, asof, _timeframe_name(minutes))
+
+
+def _timeframe_name(minutes: int) -> str:
+    return {value: name for name, value in INTRADAY_MINUTES.items()}[minutes]

@@ -219,3 +219,79 @@ class AlpacaSymbolBarsSerializer(serializers.Serializer):
     symbol = serializers.CharField()
     bars = serializers.ListField(child=serializers.DictField())
     next_page_token = serializers.CharField(allow_null=True)
+
+
+class AlpacaAccountConfigurationsSerializer(serializers.Serializer):
+    dtbp_check = serializers.ChoiceField(["both", "entry", "exit"])
+    trade_confirm_email = serializers.ChoiceField(["all", "none"])
+    suspend_trade = serializers.BooleanField()
+    no_shorting = serializers.BooleanField(help_text="Always true: no short sales")
+    fractional_trading = serializers.BooleanField(help_text="Always false: whole shares")
+    max_margin_multiplier = serializers.CharField(help_text="1 (cash) or 2 (margin)")
+    pdt_check = serializers.ChoiceField(["both", "entry", "exit"])
+    ptp_no_exception_entry = serializers.BooleanField(help_text="Always false")
+    max_options_trading_level = serializers.IntegerField(help_text="Always 0: no options")
+
+
+class AlpacaWatchlistSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    account_id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    name = serializers.CharField(max_length=64)
+    assets = AlpacaAssetSerializer(many=True, required=False, help_text="Not in the list of all")
+
+
+class AlpacaWatchlistRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+    symbols = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class AlpacaWatchlistSymbolSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+
+
+class AlpacaLatestBarsSerializer(serializers.Serializer):
+    bars = serializers.DictField(
+        child=serializers.DictField(), help_text="symbol → {t, o, h, l, c, v, n, vw}"
+    )
+
+
+class AlpacaLatestBarSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    bar = serializers.DictField()
+
+
+class AlpacaSnapshotSerializer(serializers.Serializer):
+    symbol = serializers.CharField(required=False)
+    latestTrade = serializers.DictField(allow_null=True)
+    latestQuote = serializers.DictField(allow_null=True)
+    minuteBar = serializers.DictField(allow_null=True)
+    dailyBar = serializers.DictField(allow_null=True)
+    prevDailyBar = serializers.DictField(allow_null=True)
+
+
+class AlpacaSnapshotsSerializer(serializers.Serializer):
+    SYMBOL = serializers.DictField(help_text="One key per symbol: its snapshot")
+
+
+class AlpacaQuotesSerializer(serializers.Serializer):
+    quotes = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    next_page_token = serializers.CharField(allow_null=True)
+
+
+class AlpacaSymbolQuotesSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    quotes = serializers.ListField(child=serializers.DictField())
+    next_page_token = serializers.CharField(allow_null=True)
+
+
+class AlpacaTradesSerializer(serializers.Serializer):
+    trades = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    next_page_token = serializers.CharField(allow_null=True)
+
+
+class AlpacaSymbolTradesSerializer(serializers.Serializer):
+    symbol = serializers.CharField()
+    trades = serializers.ListField(child=serializers.DictField())
+    next_page_token = serializers.CharField(allow_null=True)

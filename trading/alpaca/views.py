@@ -12,9 +12,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rushtrade.parsers import BoundedJSONParser
-from trading.alpaca import errors, market, portfolio, rate_limit, trading
+from trading.alpaca import (
+    configurations,
+    data,
+    errors,
+    market,
+    portfolio,
+    rate_limit,
+    trading,
+    watchlists,
+)
 from trading.alpaca import serializers as s
 from trading.alpaca.auth import AlpacaKeyAuthentication, key_account
+from trading.market import watchlist as lists
 
 TAG = "Trading API v2 (Alpaca-compatible)"
 DATA_TAG = "Market data v2 (Alpaca-compatible)"
@@ -384,37 +394,283 @@ class LatestTradeView(AlpacaView):
         return Response({"symbol": symbol, "trade": found[symbol]})
 
 
-BAR_PARAMETERS = [
-    q("timeframe", "1Day (the only one: daily closes are stored)"),
-    q("start", "RFC 3339 time or date"),
-    q("end", "RFC 3339 time or date"),
-    q("limit", "Bars per page (1000; up to 10000)", OpenApiTypes.INT),
+PAGE_PARAMETERS = [
+    q("start", "RFC 3339 time (default: the start of today, New York time)"),
+    q("end", "RFC 3339 time (default: now)"),
+    q("limit", "Items per page across the symbols (1000; up to 10000)", OpenApiTypes.INT),
     q("page_token", "next_page_token of the previous page"),
     q("sort", "asc (default) or desc"),
-    q("adjustment", "Accepted and ignored"),
     FEED,
 ]
+BAR_PARAMETERS = [
+    q("timeframe", "1Min to 59Min, 1Hour to 23Hour, or 1Day (also 5T, 1H, 1D)"),
+    *PAGE_PARAMETERS,
+    q("adjustment", "Accepted and ignored: no corporate actions here"),
+]
+DATA_ERRORS = {400: _err("A bad parameter: 40010001"), 422: _err("Not offered: 42210000")}
 
 
 class BarsView(AlpacaView):
     @doc(
-        "Daily bars", {200: s.AlpacaBarsSerializer}, DATA_TAG, parameters=[SYMBOLS, *BAR_PARAMETERS]
+        "Bars (intraday from the market's path, daily from the stored closes and today's path)",
+        {200: s.AlpacaBarsSerializer, **DATA_ERRORS},
+        DATA_TAG,
+        parameters=[SYMBOLS, *BAR_PARAMETERS],
     )
     def get(self, request):
         symbols = market.symbols_param(request.query_params.get("symbols"))
-        found, token = market.bars(symbols, request.query_params)
-        return Response({"bars": found, "next_page_token": token})
+        return Response(data.bars(symbols, request.query_params))
 
 
 class SymbolBarsView(AlpacaView):
     @doc(
-        "Daily bars of a symbol",
-        {200: s.AlpacaSymbolBarsSerializer},
+        "Bars of a symbol",
+        {200: s.AlpacaSymbolBarsSerializer, **DATA_ERRORS},
         DATA_TAG,
         parameters=BAR_PARAMETERS,
         operation_id="v2_stock_bars",
     )
     def get(self, request, symbol):
         symbol = market.symbols_param(symbol)[0]
-        found, token = market.bars([symbol], request.query_params)
-        return Response({"symbol": symbol, "bars": found.get(symbol, []), "next_page_token": token})
+        found = data.bars([symbol], request.query_params)
+        return Response(
+            {
+                "symbol": symbol,
+                "bars": found["bars"].get(symbol, []),
+                "next_page_token": found["next_page_token"],
+            }
+        )
+
+
+class LatestBarsView(AlpacaView):
+    @doc(
+        "Latest minute bars",
+        {200: s.AlpacaLatestBarsSerializer},
+        DATA_TAG,
+        parameters=[SYMBOLS, FEED],
+    )
+    def get(self, request):
+        symbols = market.symbols_param(request.query_params.get("symbols"))
+        return Response({"bars": data.latest_bars(symbols)})
+
+
+class LatestBarView(AlpacaView):
+    @doc(
+        "Latest minute bar of a symbol",
+        {200: s.AlpacaLatestBarSerializer, 404: _err("Unknown symbol")},
+        DATA_TAG,
+        parameters=[FEED],
+        operation_id="v2_stock_latest_bar",
+    )
+    def get(self, request, symbol):
+        symbol = market.symbols_param(symbol)[0]
+        found = data.latest_bars([symbol])
+        if symbol not in found:
+            raise errors.not_found(f"no bar for {symbol}")
+        return Response({"symbol": symbol, "bar": found[symbol]})
+
+
+class SnapshotsView(AlpacaView):
+    @doc(
+        "Snapshots: latest trade and quote, minute bar, daily bar and the day before's",
+        {200: s.AlpacaSnapshotsSerializer},
+        DATA_TAG,
+        parameters=[SYMBOLS, FEED],
+    )
+    def get(self, request):
+        symbols = market.symbols_param(request.query_params.get("symbols"))
+        return Response(data.snapshots(symbols))
+
+
+class SnapshotView(AlpacaView):
+    @doc(
+        "Snapshot of a symbol",
+        {200: s.AlpacaSnapshotSerializer, 404: _err("Unknown symbol")},
+        DATA_TAG,
+        parameters=[FEED],
+        operation_id="v2_stock_snapshot",
+    )
+    def get(self, request, symbol):
+        symbol = market.symbols_param(symbol)[0]
+        found = data.snapshots([symbol])
+        if symbol not in found:
+            raise errors.not_found(f"no snapshot for {symbol}")
+        return Response({"symbol": symbol, **found[symbol]})
+
+
+def _history_views(kind: str, many, one) -> tuple[type, type]:
+    produce = getattr(data, kind)
+
+    @doc(
+        f"Historical {kind}",
+        {200: many, **DATA_ERRORS},
+        DATA_TAG,
+        parameters=[SYMBOLS, *PAGE_PARAMETERS],
+        operation_id=f"v2_stocks_{kind}",
+    )
+    def get_many(self, request):
+        symbols = market.symbols_param(request.query_params.get("symbols"))
+        return Response(produce(symbols, request.query_params))
+
+    @doc(
+        f"Historical {kind} of a symbol",
+        {200: one, **DATA_ERRORS},
+        DATA_TAG,
+        parameters=PAGE_PARAMETERS,
+        operation_id=f"v2_stock_{kind}",
+    )
+    def get_one(self, request, symbol):
+        symbol = market.symbols_param(symbol)[0]
+        found = produce([symbol], request.query_params)
+        return Response(
+            {
+                "symbol": symbol,
+                kind: found[kind].get(symbol, []),
+                "next_page_token": found["next_page_token"],
+            }
+        )
+
+    name = kind.capitalize()
+    return (
+        type(f"{name}View", (AlpacaView,), {"get": get_many, "__module__": __name__}),
+        type(f"Symbol{name}View", (AlpacaView,), {"get": get_one, "__module__": __name__}),
+    )
+
+
+QuotesView, SymbolQuotesView = _history_views(
+    "quotes", s.AlpacaQuotesSerializer, s.AlpacaSymbolQuotesSerializer
+)
+TradesView, SymbolTradesView = _history_views(
+    "trades", s.AlpacaTradesSerializer, s.AlpacaSymbolTradesSerializer
+)
+
+
+# --- Account configurations and watchlists ---------------------------------------------------
+
+
+class AccountConfigurationsView(AlpacaView):
+    @doc("The account's configurations", {200: s.AlpacaAccountConfigurationsSerializer})
+    def get(self, request):
+        return Response(configurations.configurations_dict(self.account))
+
+    @doc(
+        "Change some of the account's configurations",
+        {
+            200: s.AlpacaAccountConfigurationsSerializer,
+            400: _err("A value that is not accepted: 40010001"),
+            422: _err("A setting that is not offered (shorting, fractions): 42210000"),
+        },
+        request=s.AlpacaAccountConfigurationsSerializer,
+    )
+    def patch(self, request):
+        return Response(configurations.update(self.account, request.user, request.data))
+
+
+WATCHLIST_ERRORS = {
+    404: _err("No such watchlist or symbol: 40410000"),
+    422: _err("Invalid name or symbols, a name in use, or a cap reached"),
+}
+
+
+def _watchlist_body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise errors.AlpacaError(400, errors.MALFORMED, "request body format is invalid")
+    return request.data
+
+
+class WatchlistsView(AlpacaView):
+    @doc("The watchlists", {200: s.AlpacaWatchlistSerializer(many=True)})
+    def get(self, request):
+        return Response(
+            [
+                watchlists.watchlist_dict(self.account, w, with_assets=False)
+                for w in lists.watchlists(request.user)
+            ]
+        )
+
+    @doc(
+        "Create a watchlist",
+        {200: s.AlpacaWatchlistSerializer, **WATCHLIST_ERRORS},
+        request=s.AlpacaWatchlistRequestSerializer,
+    )
+    def post(self, request):
+        data = _watchlist_body(request)
+        created = lists.create_watchlist(request.user, data.get("name"), data.get("symbols"))
+        return Response(watchlists.watchlist_dict(self.account, created))
+
+
+def _one_watchlist_view(name: str, by_name: bool) -> type:
+    """The view of one watchlist, by id (`/v2/watchlists/{id}`) or by name
+    (`/v2/watchlists:by_name?name=`): GET, PUT (rename, replace), POST (add), DELETE."""
+    params = [q("name", "The watchlist's name")] if by_name else []
+    suffix = "_by_name" if by_name else ""
+    answers = {200: s.AlpacaWatchlistSerializer, **WATCHLIST_ERRORS}
+
+    def found(view, request, watchlist_id):
+        if by_name:
+            return lists.watchlist_by_name(request.user, request.query_params.get("name"))
+        return lists.get_watchlist(request.user, watchlist_id)
+
+    @doc("One watchlist", answers, parameters=params, operation_id=f"v2_watchlist{suffix}_get")
+    def get(self, request, watchlist_id=None):
+        return Response(watchlists.watchlist_dict(self.account, found(self, request, watchlist_id)))
+
+    @doc(
+        "Rename a watchlist and/or replace its symbols",
+        answers,
+        parameters=params,
+        request=s.AlpacaWatchlistRequestSerializer,
+        operation_id=f"v2_watchlist{suffix}_update",
+    )
+    def put(self, request, watchlist_id=None):
+        data = _watchlist_body(request)
+        changed = lists.update_watchlist(
+            request.user,
+            found(self, request, watchlist_id),
+            data.get("name"),
+            data.get("symbols"),
+        )
+        return Response(watchlists.watchlist_dict(self.account, changed))
+
+    @doc(
+        "Add a symbol to a watchlist",
+        answers,
+        parameters=params,
+        request=s.AlpacaWatchlistSymbolSerializer,
+        operation_id=f"v2_watchlist{suffix}_add_symbol",
+    )
+    def post(self, request, watchlist_id=None):
+        data = _watchlist_body(request)
+        changed = lists.add_to_watchlist(
+            request.user, found(self, request, watchlist_id), data.get("symbol")
+        )
+        return Response(watchlists.watchlist_dict(self.account, changed))
+
+    @doc(
+        "Delete a watchlist",
+        {204: None, 404: _err("No such watchlist")},
+        parameters=params,
+        operation_id=f"v2_watchlist{suffix}_delete",
+    )
+    def delete(self, request, watchlist_id=None):
+        lists.delete_watchlist(request.user, found(self, request, watchlist_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    methods = {"get": get, "put": put, "post": post, "delete": delete}
+    return type(name, (AlpacaView,), {**methods, "__module__": __name__})
+
+
+WatchlistView = _one_watchlist_view("WatchlistView", by_name=False)
+WatchlistByNameView = _one_watchlist_view("WatchlistByNameView", by_name=True)
+
+
+class WatchlistSymbolView(AlpacaView):
+    @doc(
+        "Remove a symbol from a watchlist",
+        {200: s.AlpacaWatchlistSerializer, 404: _err("No such watchlist, or symbol not on it")},
+        operation_id="v2_watchlist_remove_symbol",
+    )
+    def delete(self, request, watchlist_id, symbol):
+        found = lists.get_watchlist(request.user, watchlist_id)
+        changed = lists.remove_from_watchlist(request.user, found, symbol)
+        return Response(watchlists.watchlist_dict(self.account, changed))

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from rushtrade.staff import ReadOnlyAdmin
-from trading.market.models import DailyClose, Security
+from trading.market.models import DailyClose, Security, Watchlist
 
 
 @admin.register(Security)
@@ -15,6 +15,7 @@ class SecurityAdmin(admin.ModelAdmin):
         "symbol",
         "name",
         "exchange",
+        "is_etf",
         "status",
         "tradable",
         "halted",
@@ -23,7 +24,7 @@ class SecurityAdmin(admin.ModelAdmin):
         "reference_price",
     )
     list_editable = ("tradable", "halted")
-    list_filter = ("exchange", "status", "tradable", "halted", "marginable", "shortable")
+    list_filter = ("exchange", "is_etf", "status", "tradable", "halted", "marginable", "shortable")
     search_fields = ("symbol", "name", "isin")
     list_per_page = 100
 
@@ -38,3 +39,12 @@ class DailyCloseAdmin(ReadOnlyAdmin):
     list_select_related = ("security",)
     search_fields = ("security__symbol",)
     date_hierarchy = "date"
+
+
+@admin.register(Watchlist)
+class WatchlistAdmin(ReadOnlyAdmin):
+    """Customers' watchlists (read-only: the customer's own to change)."""
+
+    list_display = ("name", "user", "created_at", "updated_at")
+    search_fields = ("name", "user__email")
+    list_select_related = ("user",)

@@ -17,6 +17,10 @@ Public API (what other code calls):
 - `record_daily_closes(day=None) -> int`: stores a `DailyClose` per active security for
   a session that has closed (default: the last one); running it again updates in place.
 - `provider()`: the `MarketDataProvider` named by `settings.MARKET_DATA_PROVIDER`.
+- `session_ticks(security, session) -> Ticks`: the provider's path of a session (price
+  and volume so far every `STEP_SECONDS`, then the close), computed once per process;
+  `bars_of_session(ticks, minutes, until)` and `daily_bar(ticks, until)` make bars of
+  it; `session_for(day)` and `sessions_between(first, last)` give NYSE sessions.
 
 Pinning a price (tests): `set_quote_override("AAPL", Decimal("150.00"))` makes every
 quote of AAPL in this process have last = 150.00 (bid and ask a few ticks around it),
@@ -33,8 +37,9 @@ moment without talking to each other. See `SimulatedMarket` for the model.
 
 import hashlib
 from abc import ABC, abstractmethod
+from array import array
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -156,6 +161,146 @@ def last_closed_session(at: datetime | None = None) -> Session:
     return session if _aware(at) >= session.close else _session_before(session.day)
 
 
+def session_for(day: date) -> Session | None:
+    """The NYSE session on `day`, or None when the market does not open that day."""
+    return _session(day)
+
+
+def sessions_between(first: date, last: date) -> list[Session]:
+    """The sessions from `first` to `last` (dates, both included), oldest first."""
+    calendar = nyse()
+    first = max(first, calendar.first_session.date())
+    last = min(last, calendar.last_session.date())
+    if first > last:
+        return []
+    days = calendar.sessions_in_range(pd.Timestamp(first), pd.Timestamp(last))
+    return [found for day in days if (found := _session(day.date())) is not None]
+
+
+def session_steps(session: Session, step_seconds: int) -> int:
+    return max(1, int((session.close - session.open).total_seconds()) // step_seconds)
+
+
+# --- A session's path and its bars ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ticks:
+    """A session's price path: `prices[k]` and `volumes[k]` (shares traded since the
+    open) at `session.open + k * step_seconds`; the last entry is the close."""
+
+    session: Session
+    step_seconds: int
+    prices: array
+    volumes: array
+
+    def time(self, k: int) -> datetime:
+        if k >= len(self.prices) - 1:
+            return self.session.close
+        return self.session.open + timedelta(seconds=k * self.step_seconds)
+
+    def count_until(self, until: datetime | None) -> int:
+        """How many of the entries had happened by `until` (all when None)."""
+        if until is None or until >= self.session.close:
+            return len(self.prices)
+        if until < self.session.open:
+            return 0
+        elapsed = int((until - self.session.open).total_seconds()) // self.step_seconds
+        return min(elapsed + 1, len(self.prices) - 1)
+
+    def price_at(self, at: datetime) -> float:
+        """The last price at `at` (the previous close before the open)."""
+        count = self.count_until(at)
+        return self.prices[count - 1] if count else self.prices[0]
+
+
+@dataclass(frozen=True)
+class Bar:
+    """An OHLC bar: `start` is the beginning of its window (aware, UTC)."""
+
+    start: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+    trades: int
+    vwap: float
+
+
+@lru_cache(maxsize=512)
+def _ticks(path: str, symbol: str, reference: Decimal, increment: Decimal, day: date) -> Ticks:
+    session = _session(day)
+    assert session is not None
+    security = Security(symbol=symbol, reference_price=reference, price_increment=increment)
+    return _provider_for(path).ticks(security, session)
+
+
+def session_ticks(security: Security, session: Session) -> Ticks:
+    """The provider's path of `security` on `session`, computed once per process (the
+    same in every process: the provider's path is a function of the symbol, its
+    reference price and the day)."""
+    return _ticks(
+        settings.MARKET_DATA_PROVIDER,
+        security.symbol,
+        security.reference_price,
+        security.price_increment,
+        session.day,
+    )
+
+
+def _bar(ticks: Ticks, first: int, last: int, start: datetime, volume_before: int) -> Bar:
+    prices, volumes = ticks.prices, ticks.volumes
+    window = prices[first : last + 1]
+    traded, weighted, trades, previous = 0, 0.0, 0, volume_before
+    for k in range(first, last + 1):
+        delta = volumes[k] - previous
+        if delta > 0:
+            traded += delta
+            weighted += delta * prices[k]
+            trades += 1
+        previous = volumes[k]
+    vwap = round(weighted / traded, 4) if traded else prices[last]
+    return Bar(start, window[0], max(window), min(window), prices[last], traded, trades, vwap)
+
+
+def bars_of_session(ticks: Ticks, minutes: int, until: datetime | None = None) -> list[Bar]:
+    """The session's bars of `minutes` (1 to 1440), each window aligned on the clock
+    (an hour's bars start on the hour, the day's at midnight New York time), with what
+    had happened by `until`. The close belongs to the last bar of the session."""
+    count = ticks.count_until(until)
+    if count == 0:
+        return []
+    width = minutes * 60
+    out: list[Bar] = []
+    first, bucket_of_first = 0, None
+    volume_before = 0
+    for k in range(count):
+        moment = ticks.time(k)
+        if k == len(ticks.prices) - 1 and k > 0:
+            moment = ticks.time(k - 1)  # the closing print goes in the session's last bar
+        if minutes >= 1440:
+            local = moment.astimezone(NEW_YORK)
+            bucket = datetime(local.year, local.month, local.day, tzinfo=NEW_YORK)
+        else:
+            seconds = int(moment.timestamp())
+            bucket = datetime.fromtimestamp(seconds - seconds % width, tz=UTC)
+        if bucket_of_first is None:
+            bucket_of_first = bucket
+        elif bucket != bucket_of_first:
+            out.append(_bar(ticks, first, k - 1, bucket_of_first, volume_before))
+            volume_before = ticks.volumes[k - 1]
+            first, bucket_of_first = k, bucket
+    out.append(_bar(ticks, first, count - 1, bucket_of_first, volume_before))
+    return out
+
+
+def daily_bar(ticks: Ticks, until: datetime | None = None) -> Bar | None:
+    """The session's daily bar (so far, by `until`), stamped at midnight New York time."""
+    found = bars_of_session(ticks, 1440, until)
+    return found[0] if found else None
+
+
 # --- Providers --------------------------------------------------------------------
 
 
@@ -171,6 +316,23 @@ class MarketDataProvider(ABC):
     @abstractmethod
     def session_close(self, security: Security, day: date) -> tuple[Decimal, int]:
         """The closing price and the volume of `security` on session `day`."""
+
+    STEP_SECONDS = 15
+
+    def ticks(self, security: Security, session: Session) -> "Ticks":
+        """The session's path: the last price and the volume so far at each step of
+        `STEP_SECONDS` from the open, then the close. This default samples `quote`;
+        a provider that can compute its path directly overrides it."""
+        steps = session_steps(session, self.STEP_SECONDS)
+        prices, volumes = array("d"), array("q")
+        for k in range(steps):
+            quote = self.quote(security, session.open + timedelta(seconds=k * self.STEP_SECONDS))
+            prices.append(float(quote.last))
+            volumes.append(quote.volume)
+        close, volume = self.session_close(security, session.day)
+        prices.append(float(close))
+        volumes.append(max(volume, volumes[-1] if volumes else 0))
+        return Ticks(session, self.STEP_SECONDS, prices, volumes)
 
 
 def unit(*parts: object) -> float:
@@ -393,10 +555,14 @@ def record_daily_closes(day: date | None = None) -> int:
 
 
 __all__ = [
+    "Bar",
     "MarketDataProvider",
     "Quote",
     "Session",
+    "Ticks",
+    "bars_of_session",
     "clear_quote_overrides",
+    "daily_bar",
     "get_previous_close",
     "get_previous_closes",
     "get_quote",
@@ -410,5 +576,8 @@ __all__ = [
     "quote_session",
     "quotes_for_request",
     "record_daily_closes",
+    "session_for",
+    "session_ticks",
+    "sessions_between",
     "set_quote_override",
 ]

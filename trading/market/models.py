@@ -29,6 +29,9 @@ class Security(models.Model):
     tradable = models.BooleanField(default=True)
     marginable = models.BooleanField(default=True)
     shortable = models.BooleanField(default=False)
+    is_etf = models.BooleanField(
+        "ETF", default=False, help_text="An exchange-traded fund (the symbol directory's flag)"
+    )
     halted = models.BooleanField(default=False)
     price_increment = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("0.01"))
     reference_price = models.DecimalField(
@@ -62,16 +65,39 @@ class DailyClose(models.Model):
         return f"{self.security.symbol} {self.date}: {self.close}"
 
 
+class Watchlist(models.Model):
+    """A named, ordered list of symbols a customer follows. The watchlist page shows the
+    customer's first one; the trading API (/v2/watchlists) reaches them all."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watchlists")
+    uuid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The id of the trading API"
+    )
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="watchlist_name_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+
 class WatchlistItem(models.Model):
-    """A symbol a customer follows (their watchlist, across their accounts)."""
+    """A symbol on one of a customer's watchlists, in the order it was added (id order)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watchlist")
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="items")
     security = models.ForeignKey(Security, on_delete=models.CASCADE, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "security"], name="watch_symbol_once"),
+            models.UniqueConstraint(fields=["watchlist", "security"], name="watch_symbol_once"),
         ]
         ordering = ["security__symbol"]
 

@@ -1,17 +1,26 @@
-"""The security master: US equities loaded from the index lists of `pytickersymbols`.
+"""The security master: US listings from Nasdaq Trader's symbol directory, with ISINs
+from the index lists of `pytickersymbols`.
 
-The lists name each company with its listings (Google-style `EXCHANGE:TICKER` with a
-currency) and ISINs, but ship no prices: a loaded security gets a `reference_price`
-derived from its symbol (a sha256 of the symbol, mapped to $8 to $600), the price the
-simulated market's random walk starts from. Staff may edit it in admin; reloading
-leaves it, and the trading flags (halted, tradable, ...), as they are.
+`trading/market/data/` holds the symbol directory's two files as Nasdaq publishes them
+(source and date in its README): every NASDAQ listing, and the NYSE, NYSE American,
+NYSE Arca and Cboe BZX listings, with an ETF flag. The loader keeps common stocks,
+ADRs, REIT and partnership units and ETFs, and leaves out test issues, warrants,
+rights, SPAC units, preferreds, notes and ETNs. `pytickersymbols` adds the ISIN (and the
+short company name) of the S&P 500, NASDAQ 100 and Dow Jones members.
+
+Neither source has prices: a loaded security gets a `reference_price` derived from its
+symbol (a sha256 of the symbol, mapped to $8 to $600), the price the simulated market's
+random walk starts from, and that is all a new symbol needs to be quoted and traded.
+Staff may edit it in admin; reloading leaves it, and the trading flags (halted,
+tradable, ...), as they are.
 """
 
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 from django.db.models.functions import Length
@@ -23,6 +32,18 @@ DEFAULT_INDICES = ("S&P 500", "NASDAQ 100", "DOW JONES")
 US_EXCHANGES = {"NYSE": "NYSE", "NASDAQ": "NASDAQ"}
 MIN_REFERENCE_PRICE = Decimal("8.00")
 MAX_REFERENCE_PRICE = Decimal("600.00")
+DIRECTORY = Path(__file__).resolve().parent / "data"
+# otherlisted.txt's exchange codes, as the trading API names the exchanges. IEX (V)
+# listings are left out: Alpaca's asset exchanges have no IEX.
+OTHER_EXCHANGES = {"N": "NYSE", "A": "AMEX", "P": "ARCA", "Z": "BATS"}
+SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{0,9}(\.[A-Z]{1,2})?$")
+NOT_EQUITY = re.compile(
+    r"\b(warrants?|rights?|preferred|pfd|preference|notes?|debentures?|etns?|"
+    r"subordinated|perpetual|trust preferred|exchange[- ]traded notes?)\b",
+    re.IGNORECASE,
+)
+UNITS = re.compile(r"\bunits?\b", re.IGNORECASE)
+PARTNERSHIP_UNITS = re.compile(r"limited partner|partnership|representing", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +52,7 @@ class Listing:
     name: str
     exchange: str
     isin: str
+    is_etf: bool = False
 
 
 def reference_price_for(symbol: str) -> Decimal:
@@ -76,11 +98,70 @@ def us_equities(indices: Iterable[str] = DEFAULT_INDICES) -> list[Listing]:
     return list(listings.values())
 
 
+def _rows(name: str) -> list[list[str]]:
+    lines = (DIRECTORY / name).read_text(encoding="ascii").splitlines()
+    return [line.split("|") for line in lines[1:] if not line.startswith("File Creation Time")]
+
+
+def _is_equity(symbol: str, name: str, is_etf: bool) -> bool:
+    if not SYMBOL.match(symbol):
+        return False  # preferreds ($), warrants (+), units (=) and when-issued (#) symbols
+    if is_etf:
+        return True
+    if NOT_EQUITY.search(name):
+        return False
+    return not (UNITS.search(name) and not PARTNERSHIP_UNITS.search(name))
+
+
+def _clean_name(name: str) -> str:
+    return " ".join(name.replace(" - ", " ").split())[:200]
+
+
+def directory_listings() -> list[Listing]:
+    """The equities and ETFs of the symbol directory (`trading/market/data/`)."""
+    listings: dict[str, Listing] = {}
+    # nasdaqlisted.txt: Symbol|Security Name|Market Category|Test Issue|Financial Status|
+    # Round Lot Size|ETF|NextShares
+    for row in _rows("nasdaqlisted.txt"):
+        if len(row) < 8 or row[3] != "N" or row[7] == "Y":
+            continue
+        symbol, name, is_etf = row[0].strip(), row[1].strip(), row[6] == "Y"
+        if _is_equity(symbol, name, is_etf):
+            listings[symbol] = Listing(symbol, _clean_name(name), "NASDAQ", "", is_etf)
+    # otherlisted.txt: ACT Symbol|Security Name|Exchange|CQS Symbol|ETF|Round Lot Size|
+    # Test Issue|NASDAQ Symbol
+    for row in _rows("otherlisted.txt"):
+        if len(row) < 8 or row[6] != "N" or row[2] not in OTHER_EXCHANGES:
+            continue
+        symbol, name, is_etf = row[0].strip(), row[1].strip(), row[4] == "Y"
+        if symbol not in listings and _is_equity(symbol, name, is_etf):
+            exchange = OTHER_EXCHANGES[row[2]]
+            listings[symbol] = Listing(symbol, _clean_name(name), exchange, "", is_etf)
+    return list(listings.values())
+
+
+def all_listings(indices: Iterable[str] = DEFAULT_INDICES) -> list[Listing]:
+    """The directory's listings, the index members' ISINs and names laid over them (and
+    an index member the directory no longer lists kept as the index gives it)."""
+    listings = {listing.symbol: listing for listing in directory_listings()}
+    for member in us_equities(indices):
+        found = listings.get(member.symbol)
+        if found is None:
+            listings[member.symbol] = member
+        else:
+            listings[member.symbol] = replace(found, name=member.name, isin=member.isin)
+    return sorted(listings.values(), key=lambda listing: listing.symbol)
+
+
 @transaction.atomic
-def load_securities(indices: Iterable[str] = DEFAULT_INDICES) -> tuple[int, int]:
-    """Upsert the US equities of `indices` into the security master; returns
-    (created, updated). Running it again changes nothing and returns (0, 0)."""
-    listings = us_equities(indices)
+def load_securities(
+    indices: Iterable[str] = DEFAULT_INDICES, *, directory: bool = True
+) -> tuple[int, int]:
+    """Upsert the directory's US listings (or, with `directory=False`, only the members
+    of `indices`) into the security master; returns (created, updated). Running it
+    again changes nothing and returns (0, 0)."""
+    listings = all_listings(indices) if directory else us_equities(indices)
+    fields = ("name", "exchange", "isin", "is_etf")
     existing = {
         security.symbol: security
         for security in Security.objects.select_for_update().filter(
@@ -90,29 +171,21 @@ def load_securities(indices: Iterable[str] = DEFAULT_INDICES) -> tuple[int, int]
     to_create, to_update = [], []
     for listing in listings:
         security = existing.get(listing.symbol)
+        values = {name: getattr(listing, name) for name in fields}
         if security is None:
             to_create.append(
                 Security(
                     symbol=listing.symbol,
-                    name=listing.name,
-                    exchange=listing.exchange,
-                    isin=listing.isin,
                     reference_price=reference_price_for(listing.symbol),
+                    **values,
                 )
             )
-        elif (security.name, security.exchange, security.isin) != (
-            listing.name,
-            listing.exchange,
-            listing.isin,
-        ):
-            security.name, security.exchange, security.isin = (
-                listing.name,
-                listing.exchange,
-                listing.isin,
-            )
+        elif any(getattr(security, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(security, name, value)
             to_update.append(security)
-    Security.objects.bulk_create(to_create)
-    Security.objects.bulk_update(to_update, ["name", "exchange", "isin"])
+    Security.objects.bulk_create(to_create, batch_size=1000)
+    Security.objects.bulk_update(to_update, fields, batch_size=1000)
     return len(to_create), len(to_update)
 
 

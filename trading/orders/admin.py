@@ -5,7 +5,13 @@ from django.contrib import admin, messages
 from rushtrade.errors import ServiceError
 from rushtrade.staff import ReadOnlyAdmin, ReadOnlyInline
 from trading.orders import entry
-from trading.orders.models import Execution, Order, Position, PositionAdjustment
+from trading.orders.models import (
+    AccountConfiguration,
+    Execution,
+    Order,
+    Position,
+    PositionAdjustment,
+)
 
 
 class ExecutionInline(ReadOnlyInline):
@@ -85,3 +91,21 @@ class PositionAdjustmentAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "effective_on")
     search_fields = ("account__account_number", "security__symbol", "reference", "reason")
+
+
+@admin.register(AccountConfiguration)
+class AccountConfigurationAdmin(ReadOnlyAdmin):
+    """The settings owners set through the trading API; suspend_trade refuses their new
+    orders (each refusal is a WARNING in the log)."""
+
+    list_display = (
+        "account",
+        "suspend_trade",
+        "trade_confirm_email",
+        "dtbp_check",
+        "pdt_check",
+        "updated_at",
+    )
+    list_filter = ("suspend_trade", "trade_confirm_email")
+    search_fields = ("account__account_number",)
+    list_select_related = ("account",)

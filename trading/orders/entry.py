@@ -29,7 +29,7 @@ from accounts.users.models import User
 from rushtrade.errors import FieldError, ServiceError
 from trading.market import market_data
 from trading.market.models import Security
-from trading.orders import fees
+from trading.orders import configuration, fees
 from trading.orders.models import (
     OPEN_STATUSES,
     Order,
@@ -563,6 +563,7 @@ def place_order(
             f"This account is {account.get_status_display().lower()}.",
             status=409,
         )
+    configuration.check_trading_allowed(account)
 
     hold, commission = _check_funds(account, request, security, quote)
     order = _store(account, security, request, client_order_id, hold, commission, user)
@@ -615,6 +616,7 @@ def replace_order(
     OrderCancelReplaceRequest; the old order is `pending_replace` until the engine
     answers. Buying power counts what the old order still holds as freed."""
     order = _locked_open_order(order)
+    configuration.check_trading_allowed(order.account)
     security = order.security
     quote = market_data.get_quote(security.symbol)
     request = check_request(

@@ -292,3 +292,33 @@ class ExecutionReportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exec_type} {self.cl_ord_id} ({self.report_key})"
+
+
+class AccountConfiguration(models.Model):
+    """The trading settings an account's owner sets (Alpaca's account configurations,
+    `/v2/account/configurations`). An account without a row has the defaults."""
+
+    class Check(models.TextChoices):
+        BOTH = "both", "Entry and exit"
+        ENTRY = "entry", "Entry"
+        EXIT = "exit", "Exit"
+
+    class ConfirmEmail(models.TextChoices):
+        ALL = "all", "All"
+        NONE = "none", "None"
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="trading_configuration"
+    )
+    suspend_trade = models.BooleanField(
+        default=False, help_text="Set by the owner: new orders are refused while on"
+    )
+    trade_confirm_email = models.CharField(
+        max_length=4, choices=ConfirmEmail.choices, default=ConfirmEmail.ALL
+    )
+    dtbp_check = models.CharField(max_length=5, choices=Check.choices, default=Check.ENTRY)
+    pdt_check = models.CharField(max_length=5, choices=Check.choices, default=Check.ENTRY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Configuration of {self.account}"

@@ -38,6 +38,7 @@ from trading.market import market_data
 from trading.market.calendar import settlement_date
 from trading.market.models import DailyClose, Security, WatchlistItem
 from trading.market.securities import reference_price_for
+from trading.market.watchlist import default_watchlist
 from trading.orders import fees
 from trading.orders.models import Execution, Order, Position
 from trading.reporting.models import AccountSnapshot, MonthlyStatistics
@@ -555,10 +556,11 @@ def give_demo_history(account: Account, link, user: User, today: date | None = N
             for n, (index, day, direction, amount) in enumerate(transfers)
         )
     AccountSnapshot.objects.bulk_create(snapshots, batch_size=1000, ignore_conflicts=True)
+    first = default_watchlist(user)
     for symbol in DEMO_WATCHLIST:
         security = Security.objects.filter(symbol=symbol).first()
         if security:
-            WatchlistItem.objects.get_or_create(user=user, security=security)
+            WatchlistItem.objects.get_or_create(user=user, watchlist=first, security=security)
     return len(book.orders)
 
 

@@ -14,6 +14,7 @@ from trading.market.market_data import (
     MarketDataProvider,
     Quote,
     Session,
+    Ticks,
     on_tick,
     quote_around,
     quote_session,
@@ -83,6 +84,23 @@ class SimulatedMarket(MarketDataProvider):
         )
         return close, _daily_volume(security.symbol, day)
 
+    def ticks(self, security: Security, session: Session) -> Ticks:
+        """The whole session's path at once, the same prices and volumes `quote` gives
+        at each step, then the close."""
+        symbol, reference = security.symbol, float(security.reference_price)
+        increment = security.price_increment
+        steps = self._steps(session)
+        start, end = _anchor(symbol, session.previous), _anchor(symbol, session.day)
+        bridge = _intraday_bridge(symbol, session.day, steps, self.INTRADAY_SD)
+        total = _daily_volume(symbol, session.day)
+        prices, volumes = array("d"), array("q")
+        for step in range(steps + 1):
+            log_offset = start + (end - start) * step / steps + bridge[step]
+            prices.append(_on_tick_float(reference * math.exp(log_offset), increment))
+            volumes.append(_cumulative_volume(total, step / steps))
+        volumes[-1] = total  # the close: the day's volume, as session_close says
+        return Ticks(session, self.STEP_SECONDS, prices, volumes)
+
     def _steps(self, session: Session) -> int:
         return max(1, int((session.close - session.open).total_seconds()) // self.STEP_SECONDS)
 
@@ -109,6 +127,16 @@ def _intraday_bridge(symbol: str, day: date, steps: int, session_sd: float) -> a
         position += _NORMAL.inv_cdf(max(rng.random(), 1e-12)) * step_sd
         walk.append(position)
     return array("d", (walk[k] - position * k / steps for k in range(steps + 1)))
+
+
+def _on_tick_float(price: float, increment: Decimal) -> float:
+    """`float(on_tick(price, increment))`, about ten times faster: the float quotient
+    decides unless it is within a hair of half a tick, where the exact Decimal does."""
+    step = float(increment)
+    quotient = price / step
+    if abs(quotient - math.floor(quotient) - 0.5) < 1e-6:
+        return float(on_tick(price, increment))
+    return round(max(round(quotient), 1) * step, 4)
 
 
 def _daily_volume(symbol: str, day: date) -> int:

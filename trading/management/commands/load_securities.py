@@ -5,8 +5,10 @@ from trading.market.securities import DEFAULT_INDICES, load_securities
 
 class Command(BaseCommand):
     help = (
-        "Load the US equities (NYSE, NASDAQ) of the S&P 500, NASDAQ 100 and Dow Jones "
-        "into the security master. Idempotent: a second run changes nothing."
+        "Load the US listings of Nasdaq Trader's symbol directory (common stocks, ADRs and "
+        "ETFs on NASDAQ, NYSE, NYSE American, NYSE Arca and Cboe BZX; trading/market/data/) "
+        "into the security master, with the ISINs of the S&P 500, NASDAQ 100 and Dow Jones "
+        "members. Idempotent: a second run changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -14,9 +16,15 @@ class Command(BaseCommand):
             "--index",
             action="append",
             dest="indices",
-            help=f"An index to load (repeatable; default: {', '.join(DEFAULT_INDICES)}).",
+            help=(
+                "Load only the members of this index (repeatable; e.g. "
+                f"{', '.join(DEFAULT_INDICES)}) instead of the whole directory."
+            ),
         )
 
     def handle(self, *args, indices=None, **options):
-        created, updated = load_securities(tuple(indices or DEFAULT_INDICES))
+        if indices:
+            created, updated = load_securities(tuple(indices), directory=False)
+        else:
+            created, updated = load_securities()
         self.stdout.write(f"Securities: {created} created, {updated} updated.")
