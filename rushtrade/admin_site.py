@@ -50,6 +50,19 @@ class StaffAdminSite(admin.AdminSite):
             return HttpResponseRedirect(reverse("mfa_index"))
         return HttpResponseRedirect(next_url)
 
+    def index(self, request, extra_context=None):
+        """The home page is the work queue: what waits on staff, with links to work it."""
+        from rushtrade.work_queue import statistics_links, work_queues
+
+        queues = work_queues()
+        context = {
+            "work_queues": queues,
+            "work_waiting": sum(q.count for q in queues),
+            "statistics_links": statistics_links(),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
 
 class StaffAdminConfig(AdminConfig):
     default_site = "rushtrade.admin_site.StaffAdminSite"
