@@ -6,6 +6,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Customers and accounts"
 
     def ready(self) -> None:
+        from accounts.profile import changes
         from accounts.users import tokens
 
         tokens.connect_signals()
+        changes.connect_signals()

@@ -39,6 +39,7 @@ def work_queues(now=None) -> list[Queue]:
     the order path."""
     from accounts.money.models import Transfer, TransferStatus
     from accounts.opening.models import AccountApplication, ApplicationStatus
+    from accounts.profile.models import ProfileChange
     from trading.orders.models import OutboxMessage
     from trading.routing.models import InboundMessage
 
@@ -62,6 +63,7 @@ def work_queues(now=None) -> list[Queue]:
     unanswered = waiting.filter(sent_at__lt=late).count()
     inbox = InboundMessage.objects
     lockouts = _lockouts()
+    profile_changes = ProfileChange.objects.filter(status=ProfileChange.Status.PENDING).count()
     return [
         Queue(
             "applications_submitted",
@@ -86,6 +88,13 @@ def work_queues(now=None) -> list[Queue]:
             flagged,
             _changelist("accounts_accountapplication", flagged="yes"),
             "saved data a later check doubted",
+        ),
+        Queue(
+            "profile_changes",
+            "Profile changes to review",
+            profile_changes,
+            _changelist("accounts_profilechange", status__exact=ProfileChange.Status.PENDING),
+            "new legal names, moves abroad or to an unregistered state",
         ),
         Queue(
             "transfers",

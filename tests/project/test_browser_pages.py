@@ -60,6 +60,7 @@ def customer_pages(account) -> list[str]:
         reverse("symbol", args=["ACME"]) + "?range=1Y",
         reverse("search") + "?q=APPL",
         reverse("search") + "?q=zzzz",
+        reverse("profile"),
     ]
 
 
