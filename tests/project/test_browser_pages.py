@@ -61,6 +61,8 @@ def customer_pages(account) -> list[str]:
         reverse("search") + "?q=APPL",
         reverse("search") + "?q=zzzz",
         reverse("profile"),
+        reverse("account-gains", args=[account.account_number]),
+        reverse("account-overview", args=[account.account_number]),
     ]
 
 

@@ -17,6 +17,7 @@ from trading.market import market_data
 from trading.market.models import Security, WatchlistItem
 from trading.market.price_history import RANGES, price_series
 from trading.market.search import find_securities, resolve_symbol
+from trading.orders.lots import Lot, replay
 from trading.orders.models import OPEN_STATUSES, Order, Position
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -29,6 +30,7 @@ class HeldPosition:
     avg_cost: Decimal
     market_value: Decimal | None
     unrealized: Decimal | None
+    lots: list[Lot]  # FIFO: the first sold first
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,16 @@ def holdings_in(user: User, security: Security, last: Decimal | None) -> Holding
             if last is None
             else ((last - position.avg_cost) * position.qty).quantize(Decimal("0.01"))
         )
+        book = replay(position.account)
         positions.append(
-            HeldPosition(position.account, position.qty, position.avg_cost, value, unrealized)
+            HeldPosition(
+                position.account,
+                position.qty,
+                position.avg_cost,
+                value,
+                unrealized,
+                book.open_lots(security.pk),
+            )
         )
     orders = Order.objects.filter(account__in=accounts, security=security).select_related(
         "account", "security"

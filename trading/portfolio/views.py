@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.money import ledger
 from accounts.opening.models import Account, AccountApplication
 from accounts.opening.ownership import owned_account
+from trading.orders import lots
 from trading.orders.models import OPEN_STATUSES
 from trading.portfolio import valuation
 
@@ -25,6 +26,8 @@ def _history_chart(account, period, equity):
 def account_overview(request, number):
     account = owned_account(request.user, number)
     held = valuation.portfolio(account)
+    book = lots.replay(account, reconcile=False)
+    year = timezone.localdate().year
     period = request.GET.get("period", "1M")
     if period not in valuation.PERIODS:
         period = "1M"
@@ -41,6 +44,9 @@ def account_overview(request, number):
             .select_related("security")
             .order_by("-created_at")[:20],
             "activity": ledger.cash_postings(account)[:10],
+            "realized_year": year,
+            "realized_ytd": book.realized(year),
+            "realized_all": book.realized(),
         },
     )
 
