@@ -53,10 +53,13 @@ class StaffAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         """The home page is the work queue: what waits on staff, with links to work it."""
         from rushtrade.work_queue import statistics_links, work_queues
+        from trading.routing.status import routing_status
 
-        queues = work_queues()
+        routing = routing_status()
+        queues = work_queues(routing=routing)
         context = {
             "work_queues": queues,
+            "routing_problems": routing.problems,
             "work_waiting": sum(q.count for q in queues),
             "statistics_links": statistics_links(),
             **(extra_context or {}),

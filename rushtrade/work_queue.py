@@ -34,14 +34,15 @@ def _changelist(name: str, **filters) -> str:
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
-def work_queues(now=None) -> list[Queue]:
+def work_queues(now=None, routing=None) -> list[Queue]:
     """Every queue, in the order a clerk would work them: people first, then money, then
-    the order path."""
+    the order path (its counts as `trading.routing.status.routing_status` gives them)."""
     from accounts.money.models import Transfer, TransferStatus
     from accounts.opening.models import AccountApplication, ApplicationStatus
     from accounts.profile.models import ProfileChange
     from trading.orders.models import OutboxMessage
     from trading.routing.models import InboundMessage
+    from trading.routing.status import routing_status
 
     now = now or timezone.now()
     applications = AccountApplication.objects.all()
@@ -58,10 +59,8 @@ def work_queues(now=None) -> list[Queue]:
     )
     stale_transfers = transfers.filter(requested_at__lt=now - timedelta(days=2)).count()
     unsent = OutboxMessage.objects.filter(sent_at__isnull=True)
-    waiting = OutboxMessage.objects.filter(sent_at__isnull=False, answered_at__isnull=True)
-    late = now - timedelta(seconds=settings.FIX_UNANSWERED_AFTER)
-    unanswered = waiting.filter(sent_at__lt=late).count()
-    inbox = InboundMessage.objects
+    routing = routing or routing_status(now)
+    unanswered = routing.unanswered
     lockouts = _lockouts()
     profile_changes = ProfileChange.objects.filter(status=ProfileChange.Status.PENDING).count()
     return [
@@ -114,7 +113,7 @@ def work_queues(now=None) -> list[Queue]:
         Queue(
             "orders_waiting",
             "Order messages waiting on the routing engine",
-            waiting.count(),
+            routing.waiting,
             _changelist("trading_outboxmessage", sent_at__isempty="0", answered_at__isempty="1"),
             f"{unanswered} unanswered for more than {settings.FIX_UNANSWERED_AFTER} s"
             if unanswered
@@ -124,7 +123,7 @@ def work_queues(now=None) -> list[Queue]:
         Queue(
             "inbound_parked",
             "Parked inbound FIX messages",
-            inbox.filter(state=InboundMessage.State.PARKED).count(),
+            routing.parked,
             _changelist("trading_inboundmessage", state__exact=InboundMessage.State.PARKED),
             "could not be applied: fix the cause, then apply them again",
             urgent=True,
@@ -132,7 +131,7 @@ def work_queues(now=None) -> list[Queue]:
         Queue(
             "inbound_unapplied",
             "Inbound FIX messages not applied yet",
-            inbox.filter(state=InboundMessage.State.RECEIVED).count(),
+            routing.inbox_counts.get(InboundMessage.State.RECEIVED, 0),
             _changelist("trading_inboundmessage", state__exact=InboundMessage.State.RECEIVED),
             "the gateway's applier works them off in order",
         ),

@@ -112,6 +112,8 @@ def test_each_queue_counts_what_waits_and_links_to_its_list(staff_client, acme):
     assert found["orders_waiting"] == 1
     assert found["inbound_parked"] == 1
     assert "1 unanswered for more than" in html
+    # The routing page's problems are the home page's warning too.
+    assert "Routing is degraded: 1 parked inbound messages" in html
 
     # Every link opens a list showing exactly the rows counted.
     for key, expected, column in [
