@@ -49,7 +49,9 @@ def test_intraday_after_the_close_shows_the_whole_session():
     evening = datetime(2025, 3, 12, 20, 0, tzinfo=NY)
     series = intraday(security, at=evening)
     assert not series.market_open
-    assert len(series.points) == 1 + 78  # 6.5 hours in 5-minute steps
+    # The previous close, 6.5 hours in 5-minute steps, and the close.
+    assert len(series.points) == 1 + 78 + 1
+    assert series.last == market_data.provider().session_close(security, date(2025, 3, 12))[0]
 
 
 def test_daily_series_prefers_stored_closes():

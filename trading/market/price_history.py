@@ -79,9 +79,12 @@ def intraday(security: Security, at: datetime | None = None) -> Series:
     while moment < end:
         points.append(Point(moment, provider.quote(security, moment).last))
         moment += INTRADAY_STEP
-    live = market_data.get_quote(security.symbol) if end == at else None
-    if live is not None:
-        points.append(Point(at, live.last))
+    if trading:
+        live = market_data.get_quote(security.symbol)
+        if live is not None:
+            points.append(Point(at, live.last))
+    else:  # the session ended at its close: the last point is the closing price
+        points.append(Point(session.close, provider.session_close(security, session.day)[0]))
     return Series("1D", points, True, session.day, trading)
 
 
