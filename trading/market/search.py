@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from trading.market.models import Security
 
 MAX_QUERY = 40
+SIMILAR = 0.8  # difflib's ratio from which a word is taken for a typo of another
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -26,6 +27,7 @@ class Match:
     security: Security
     rank: int  # lower is better: the best way it matched
     hits: frozenset[str]  # every way it matched: "symbol", "name", "similar symbol", ...
+    closeness: float = 0.0  # of the text to the symbol or a word of the name (0..1)
 
     @property
     def fuzzy(self) -> bool:
@@ -86,8 +88,17 @@ def find_securities(text: str, limit: int = 10) -> list[Match]:
             add(security, 4, "similar symbol")
         if len(lower) >= 4 and words and _close_words(name_words, words):
             add(security, 5, "similar name")
+    # Ties go to what matched in more ways, then to what looks most like the text
+    # ("APPL": Apple before AppLovin).
     ranked = sorted(
-        found.values(), key=lambda m: (m.rank, len(m.security.symbol), m.security.symbol)
+        (Match(m.security, m.rank, m.hits, _closeness(lower, m.security)) for m in found.values()),
+        key=lambda m: (
+            m.rank,
+            -len(m.hits),
+            -m.closeness,
+            len(m.security.symbol),
+            m.security.symbol,
+        ),
     )
     return ranked[:limit]
 
@@ -101,15 +112,24 @@ def _starts_words(name_words: list[str], words: list[str]) -> bool:
     return False
 
 
+def _similar(typed: str, word: str) -> float:
+    matcher = difflib.SequenceMatcher(None, word, typed)
+    if matcher.real_quick_ratio() < SIMILAR or matcher.quick_ratio() < SIMILAR:
+        return 0.0
+    return matcher.ratio()
+
+
 def _close_words(name_words: list[str], words: list[str]) -> bool:
     """Every typed word (of 4 letters or more) is close to some word of the name."""
     long_words = [w for w in words if len(w) >= 4]
     if not long_words:
         return False
-    return all(
-        any(difflib.SequenceMatcher(None, w, n).ratio() >= 0.8 for n in name_words)
-        for w in long_words
-    )
+    return all(any(_similar(w, n) >= SIMILAR for n in name_words) for w in long_words)
+
+
+def _closeness(lower: str, security: Security) -> float:
+    candidates = [security.symbol.lower(), *_WORD.findall(security.name.lower())]
+    return max(difflib.SequenceMatcher(None, lower, c).ratio() for c in candidates)
 
 
 def resolve_symbol(text: str) -> Security | None:
