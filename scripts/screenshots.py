@@ -169,15 +169,23 @@ def shoot(base: str, env) -> list[Path]:
         browser = pw.chromium.launch(
             executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
         )
+        # Log in once per login and reuse the session at every width: an authenticator
+        # code is good once, so a second sign-in within its 30 s would be refused.
+        sessions = {}
+        for email, code in (("demo@rushtrade.test", False), (STAFF, True)):
+            context = browser.new_context()
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            log_in(page, base, email, code)
+            sessions[email] = context.storage_state()
+            context.close()
         for width, height in WIDTHS.items():
-            for email, code, todo in (
-                ("demo@rushtrade.test", False, pages),
-                (STAFF, True, STAFF_PAGES),
-            ):
-                context = browser.new_context(viewport={"width": width, "height": height})
+            for email, todo in (("demo@rushtrade.test", pages), (STAFF, STAFF_PAGES)):
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, storage_state=sessions[email]
+                )
                 page = context.new_page()
                 page.set_default_timeout(30_000)
-                log_in(page, base, email, code)
                 for name, path in todo:
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
