@@ -10,12 +10,13 @@ VENV_BIN := $(CURDIR)/.venv/bin
 export UV_PYTHON_DOWNLOADS := never
 export PATH := $(VENV_BIN):$(PATH)
 
-.PHONY: help setup deps run test lint format clean bench
+.PHONY: help setup deps run test lint format clean bench screenshots
 
 help:
 	@echo "make run    set everything up and start the portal at http://127.0.0.1:$${WEB_PORT:-8000}"
 	@echo "make test   set everything up and run the whole test suite"
 	@echo "make lint   ruff"
+	@echo "make screenshots   fresh PNGs of the main pages at 1280 and 390 px in docs/screens/"
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -77,3 +78,9 @@ bench: deps
 	python bench/overview.py
 	python bench/monthly_statistics.py
 	python bench/reconcile.py
+
+# A throw-away database with the demo data, a dev server and Chromium (scripts/screenshots.py).
+screenshots: export DEBUG ?= 1
+screenshots: deps
+	DEBUG=1 python manage.py collectstatic --noinput --verbosity 0
+	python scripts/screenshots.py

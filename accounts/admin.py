@@ -3,4 +3,5 @@
 from accounts.api_keys import admin as api_keys_admin  # noqa: F401
 from accounts.money import admin as money_admin  # noqa: F401
 from accounts.opening import admin as opening_admin  # noqa: F401
+from accounts.profile import admin as profile_admin  # noqa: F401
 from accounts.users import admin as users_admin  # noqa: F401

@@ -3,4 +3,5 @@
 from accounts.api_keys.models import *  # noqa: F403
 from accounts.money.models import *  # noqa: F403
 from accounts.opening.models import *  # noqa: F403
+from accounts.profile.models import *  # noqa: F403
 from accounts.users.models import *  # noqa: F403

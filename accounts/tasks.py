@@ -3,5 +3,10 @@
 
 from accounts.money.tasks import run_ach_simulator
 from accounts.opening.tasks import send_application_status_email
+from accounts.profile.tasks import send_profile_change_email
 
-__all__ = ["run_ach_simulator", "send_application_status_email"]
+__all__ = [
+    "run_ach_simulator",
+    "send_application_status_email",
+    "send_profile_change_email",
+]

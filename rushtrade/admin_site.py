@@ -37,10 +37,6 @@ class StaffAdminSite(admin.AdminSite):
 
         return super().has_permission(request) and has_two_factor(request.user)
 
-    def index(self, request, extra_context=None):
-        warnings = [warning for source in _home_warnings for warning in source()]
-        return super().index(request, {"home_warnings": warnings, **(extra_context or {})})
-
     def login(self, request, extra_context=None):
         from accounts.users.sign_in import has_two_factor
 
@@ -63,6 +59,23 @@ class StaffAdminSite(admin.AdminSite):
             )
             return HttpResponseRedirect(reverse("mfa_index"))
         return HttpResponseRedirect(next_url)
+
+    def index(self, request, extra_context=None):
+        """The home page is the work queue: what waits on staff, with links to work it."""
+        from rushtrade.work_queue import statistics_links, work_queues
+        from trading.routing.status import routing_status
+
+        routing = routing_status()
+        queues = work_queues(routing=routing)
+        context = {
+            "home_warnings": [warning for source in _home_warnings for warning in source()],
+            "work_queues": queues,
+            "routing_problems": routing.problems,
+            "work_waiting": sum(q.count for q in queues),
+            "statistics_links": statistics_links(),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
 
 
 class StaffAdminConfig(AdminConfig):

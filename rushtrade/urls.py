@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("accounts.money.urls")),
     path("", include("accounts.api_keys.urls")),
     path("", include("accounts.security.urls")),
+    path("", include("accounts.profile.urls")),
     path("", include("trading.market.urls")),
     path("", include("trading.reporting.urls")),
     path("", include("trading.orders.urls")),

@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django_countries import countries
 
 from accounts.opening import identity, onboarding
 from accounts.opening.models import (
@@ -46,6 +48,40 @@ class FlaggedDataFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(events__action="data_flagged").distinct()
         return queryset
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """Countries of residence that occur in the applications, most frequent first, at most
+    `SHOWN` (the search box finds the rest): never a list of every country in the world."""
+
+    title = "country of residence"
+    parameter_name = "country"
+    SHOWN = 12
+
+    def lookups(self, request, model_admin):
+        rows = (
+            AccountApplication.objects.exclude(country="")
+            .values("country")
+            .annotate(n=Count("id"))
+            .order_by("-n", "country")
+        )
+        shown = list(rows[: self.SHOWN])
+        choices = [
+            (r["country"], f"{countries.name(r['country']) or r['country']} ({r['n']})")
+            for r in shown
+        ]
+        if rows.count() > self.SHOWN:
+            choices.append(("other", "Other countries"))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == "other":
+            top = [c for c, _ in self.lookup_choices if c != "other"]
+            return queryset.exclude(country__in=top).exclude(country="")
+        return queryset.filter(country=value)
 
 
 class EventInline(ReadOnlyInline):
@@ -97,7 +133,14 @@ class AccountApplicationAdmin(StaffActionMixin, admin.ModelAdmin):
         "flags",
         "submitted_at",
     )
-    list_filter = ("status", "account_type", "tax_form", FlaggedDataFilter, "submitted_at")
+    list_filter = (
+        "status",
+        "account_type",
+        CountryFilter,
+        "tax_form",
+        FlaggedDataFilter,
+        "submitted_at",
+    )
     search_fields = (
         "applicant__email",
         "given_name",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.money import ledger
 from accounts.opening.models import Account, AccountApplication, ApplicationStatus
 from accounts.opening.ownership import owned_account
+from trading.orders import lots
 from trading.orders.models import OPEN_STATUSES
 from trading.portfolio import valuation
 from trading.portfolio.first_run import first_run
@@ -26,6 +27,8 @@ def _history_chart(account, period, equity):
 def account_overview(request, number):
     account = owned_account(request.user, number)
     held = valuation.portfolio(account)
+    book = lots.replay(account, reconcile=False)
+    year = timezone.localdate().year
     period = request.GET.get("period", "1M")
     if period not in valuation.PERIODS:
         period = "1M"
@@ -43,6 +46,9 @@ def account_overview(request, number):
             .order_by("-created_at")[:20],
             "activity": ledger.cash_postings(account)[:10],
             "first_run": first_run(account, held.balances.buying_power, held.balances.cash),
+            "realized_year": year,
+            "realized_ytd": book.realized(year),
+            "realized_all": book.realized(),
         },
     )
 

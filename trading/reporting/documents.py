@@ -19,6 +19,7 @@ from fpdf import FPDF
 
 from accounts.money import ledger
 from accounts.opening.models import Account, AccountHolder
+from accounts.profile.models import CustomerProfile
 from trading.market import market_data
 from trading.market.calendar import settlement_date
 from trading.market.models import DailyClose, Security
@@ -137,6 +138,27 @@ def _holder_lines(account: Account) -> list[str]:
         .select_related("user")
         .first()
     )
+    profile = (
+        CustomerProfile.objects.filter(user=holding.user).first() if holding is not None else None
+    )
+    if profile is not None and profile.family_name:
+        mailing = not profile.mailing_same_as_residential and profile.mailing_street_address
+        prefix = "mailing_" if mailing else ""
+        country = getattr(profile, f"{prefix}country")
+        place = ", ".join(
+            p
+            for p in (
+                getattr(profile, f"{prefix}city"),
+                " ".join(
+                    filter(
+                        None, (getattr(profile, f"{prefix}{n}") for n in ("state", "postal_code"))
+                    )
+                ),
+                country.name if country else "",
+            )
+            if p
+        )
+        return [profile.full_name, getattr(profile, f"{prefix}street_address"), place]
     application = account.application
     if application is not None and application.family_name:
         name = " ".join(

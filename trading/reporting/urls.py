@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trading.reporting import views
+from trading.reporting import gains, views
 
 urlpatterns = [
     path("account/<str:number>/documents/", views.document_list, name="account-documents"),
@@ -14,6 +14,8 @@ urlpatterns = [
         views.statement,
         name="account-statement",
     ),
+    path("account/<str:number>/gains/", gains.gains_page, name="account-gains"),
+    path("account/<str:number>/gains/<int:year>.csv", gains.gains_csv, name="account-gains-csv"),
     path("staff/statistics/", views.statistics_table, name="staff-statistics"),
     path("staff/statistics/recompute", views.recompute, name="staff-statistics-recompute"),
     path("staff/statistics/statistics.csv", views.statistics_csv, name="staff-statistics-csv"),
