@@ -11,6 +11,11 @@ class TradingConfig(AppConfig):
 
         ledger.register_long_market_value(long_market_value)
 
+        from accounts.money import position_changes
+        from trading.orders.adjustments import recent_changes
+
+        position_changes.register_source(recent_changes)
+
         from rushtrade.admin_site import register_home_warning
         from trading.clearing.reconcile import home_warnings
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.money import funding, ledger
+from accounts.money import funding, ledger, position_changes
 from accounts.money.forms import ActivityFilterForm, BankLinkForm, TransferForm
 from accounts.opening.ownership import owned_account
 from accounts.users.sign_in import step_up_required
@@ -45,7 +45,13 @@ def activity(request, number):
     return render(
         request,
         "money/activity.html",
-        {"account": account, "page": page, "form": form, "query": query.urlencode()},
+        {
+            "account": account,
+            "page": page,
+            "form": form,
+            "query": query.urlencode(),
+            "position_changes": position_changes.recent(account),
+        },
     )
 
 

@@ -60,3 +60,34 @@ def test_work_a_break_in_admin(live_server, page, acme, tmp_path):
     item.refresh_from_db()
     assert item.status == "accepted" and item.journal_entry.created_by == staff
     assert violations == []
+
+
+def test_customer_sees_a_split_in_activity(live_server, page, acme, tmp_path):
+    from fractions import Fraction
+
+    from trading.orders.adjustments import adjust_position
+    from trading.orders.models import PositionAdjustment
+
+    account = open_account()
+    trade(account, "buy", 10, "100.00", "SP1")
+    adjust_position(
+        account,
+        acme,
+        kind=PositionAdjustment.Kind.SPLIT,
+        ratio=Fraction(2, 1),
+        reference="split:test",
+        effective_on=timezone.localdate(),
+        description="ACME 2-for-1 split",
+    )
+    page.set_default_timeout(60_000)
+    violations = watch(page)
+    base = live_server.url
+    sign_in(page, base, account.holders.get().email)
+    folder = SHOTS or tmp_path
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{base}/account/{account.account_number}/activity/")
+        table = page.get_by_test_id("position-changes")
+        assert "ACME 2-for-1 split" in table.inner_text() and "+10" in table.inner_text()
+        page.screenshot(path=str(folder / f"activity-split-{width}.png"), full_page=True)
+    assert violations == []

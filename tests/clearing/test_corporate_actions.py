@@ -79,6 +79,7 @@ def test_dividend_and_split_flow_through(acme, client):
     client.force_login(holder.holders.get())
     page = client.get(f"/account/{holder.account_number}/activity/").content.decode()
     assert "Dividend ACME" in page
+    assert "ACME 2-for-1 split" in page and "+10" in page
     kinds = {a["activity_type"]: a for a in portfolio.activities(holder)}
     assert kinds["DIV"]["net_amount"] == "5" or D(kinds["DIV"]["net_amount"]) == D("5.00")
     assert kinds["SPLIT"]["symbol"] == "ACME" and kinds["SPLIT"]["qty"] == "10"

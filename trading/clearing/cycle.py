@@ -38,6 +38,8 @@ def morning(today: date | None = None) -> Morning:
     today = today or timezone.localdate()
     result = Morning()
     for row in inbound.load_inbox():
+        if getattr(row, "seen_before", False):
+            continue  # loaded or rejected on an earlier run: nothing done now
         (result.rejected if row.status == ClearingFile.Status.REJECTED else result.loaded).append(
             row.name
         )

@@ -50,9 +50,15 @@ def load_file(path: Path) -> ClearingFile:
     return load_content(path.read_bytes(), path.name)
 
 
+def _known(row: ClearingFile | None) -> ClearingFile | None:
+    if row is not None:
+        row.seen_before = True
+    return row
+
+
 def load_content(content: bytes, name: str) -> ClearingFile:
-    """Load one file, or reject it whole; a file loaded (or rejected) before: its row,
-    nothing done."""
+    """Load one file, or reject it whole; a file loaded (or rejected) before: its row
+    (marked `seen_before`), nothing done."""
     parsed = None
     try:
         parsed = files.parse(
@@ -63,9 +69,9 @@ def load_content(content: bytes, name: str) -> ClearingFile:
         )
     except FileRejected as error:
         sha256 = files.hashlib.sha256(content).hexdigest()
-        known = ClearingFile.objects.filter(direction=IN, sha256=sha256).first()
+        known = _known(ClearingFile.objects.filter(direction=IN, sha256=sha256).first())
         return known or _reject(name, sha256, _type_from_name(name), None, error)
-    known = ClearingFile.objects.filter(direction=IN, sha256=parsed.sha256).first()
+    known = _known(ClearingFile.objects.filter(direction=IN, sha256=parsed.sha256).first())
     if known:
         return known
     try:
@@ -101,7 +107,7 @@ def load_content(content: bytes, name: str) -> ClearingFile:
     except FileRejected as error:
         return _reject(name, parsed.sha256, parsed.file_type, parsed, error)
     except IntegrityError:  # a concurrent load of the same file (or sequence) won
-        known = ClearingFile.objects.filter(direction=IN, sha256=parsed.sha256).first()
+        known = _known(ClearingFile.objects.filter(direction=IN, sha256=parsed.sha256).first())
         if known:
             return known
         raise

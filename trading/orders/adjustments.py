@@ -68,3 +68,15 @@ def adjust_position(
         created_by=by,
     )
     return adjustment, True
+
+
+def recent_changes(account: Account, limit: int) -> list:
+    """The account's latest position adjustments, newest first (the activity page)."""
+    from accounts.money.position_changes import PositionChange
+
+    return [
+        PositionChange(a.effective_on, a.security.symbol, a.description, a.qty_change)
+        for a in PositionAdjustment.objects.filter(account=account)
+        .select_related("security")
+        .order_by("-effective_on", "-id")[:limit]
+    ]
