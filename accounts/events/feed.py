@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 
@@ -35,6 +36,20 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 QUEUE_LIMIT = 10_000  # events waiting for one subscriber before it is dropped (it resumes)
+
+
+def database_sync_to_async(func):
+    """sync_to_async for database work outside a request (a WebSocket's messages): the
+    connection is checked before and after, as Django does around each request."""
+
+    def run(*args, **kwargs):
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run)
 
 
 @dataclass(eq=False)

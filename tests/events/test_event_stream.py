@@ -11,7 +11,7 @@ import requests
 from accounts.events.feed import feed
 from accounts.events.models import AccountEvent
 from accounts.users import tokens
-from tests.asgi_server import asgi_server, wait_for  # noqa: F401  (fixture)
+from tests.asgi_server import wait_for
 from tests.factories import AccountFactory, fund
 from trading.orders import entry
 
@@ -140,7 +140,7 @@ def test_replay_by_query_parameter_and_account_filter(asgi_server, customer, acm
 
 
 def test_refusals_are_json_errors(asgi_server, customer):
-    account, key = customer
+    _, key = customer
     url = f"{asgi_server.url}/api/v1/events"
     anonymous = requests.get(url, timeout=10)
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
@@ -162,6 +162,6 @@ def test_refusals_are_json_errors(asgi_server, customer):
 
 @pytest.mark.django_db
 def test_wsgi_server_answers_501(client, customer):
-    account, key = customer
+    _, key = customer
     response = client.get("/api/v1/events", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 501 and response.json()["code"] == "stream_unavailable"

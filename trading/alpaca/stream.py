@@ -23,11 +23,10 @@ import json
 import logging
 
 import msgpack
-from asgiref.sync import sync_to_async
 
 from accounts.api_keys import keys
 from accounts.api_keys.models import ApiKey
-from accounts.events.feed import Event, Subscription, feed
+from accounts.events.feed import Event, Subscription, database_sync_to_async, feed
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +188,7 @@ class Connection:
                 if self.key is None:
                     await self._unauthorized("authenticate")
                     return
-                if not await sync_to_async(_key_active)(self.key.pk):
+                if not await database_sync_to_async(_key_active)(self.key.pk):
                     log.warning("Trade updates stream closed: API key %s revoked", self.key.key_id)
                     await self._unauthorized("authenticate")
                     return
@@ -211,7 +210,7 @@ class Connection:
         action = request.get("action")
         if action in ("authenticate", "auth"):
             key_id, secret = _credentials(request)
-            key = await sync_to_async(_authenticate)(key_id, secret)
+            key = await database_sync_to_async(_authenticate)(key_id, secret)
             if key is None:
                 log.warning("Trade updates stream: authentication refused (key %r)", key_id[:20])
                 await self._unauthorized("authenticate")
