@@ -16,11 +16,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _application_with_static_files():
+    """rushtrade.asgi's application, with static files served as the live_server fixture
+    serves them (tests run with DEBUG off and nothing collected)."""
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from rushtrade import asgi
+
+    static = ASGIStaticFilesHandler(asgi.application)
+
+    async def application(scope, receive, send):
+        if scope["type"] == "http":
+            return await static(scope, receive, send)
+        return await asgi.application(scope, receive, send)
+
+    return application
+
+
 class AsgiServer:
     def __init__(self):
         self.port = free_port()
         config = uvicorn.Config(
-            "rushtrade.asgi:application",
+            _application_with_static_files(),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

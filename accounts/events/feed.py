@@ -148,6 +148,10 @@ def _current_snapshot() -> tuple[int, int]:
         return cursor.fetchone()
 
 
+def _close_connection() -> None:
+    connection.close()  # this thread's
+
+
 def _last_id() -> int:
     close_old_connections()
     last = AccountEvent.objects.order_by("-id").values_list("id", flat=True).first()
@@ -236,7 +240,7 @@ class Feed:
             task.cancel()
         self._tasks = []
         self._loop = None
-        await asyncio.get_running_loop().run_in_executor(self._reader, connection.close)
+        await asyncio.get_running_loop().run_in_executor(self._reader, _close_connection)
 
     async def _read(self) -> None:
         loop = asyncio.get_running_loop()
