@@ -73,3 +73,4 @@ bench: deps
 	python bench/alpaca_positions.py
 	python bench/overview.py
 	python bench/monthly_statistics.py
+	python bench/streams.py
