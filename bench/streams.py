@@ -18,6 +18,7 @@ key each, and S clients (S/K per account) that authenticate and listen as alpaca
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -44,56 +45,86 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-class Clients:
-    """The WebSocket clients, in one asyncio loop on a thread of their own."""
+async def _client(url, key_id, secret, received, listening, fills):
+    from websockets.asyncio.client import connect
 
-    def __init__(self, url: str, credentials: list[tuple[int, str, str]]):
-        self.url, self.credentials = url, credentials
-        self.received = 0
-        self.fills: dict[str, float] = {}  # order id -> first fill message time
-        self.listening = 0
-        self.loop = asyncio.new_event_loop()
-        self.stop = None
-        self.thread = threading.Thread(
-            target=self.loop.run_until_complete, args=(self.run(),), daemon=True
-        )
-        self.thread.start()
+    async with connect(url, max_size=2**22) as ws:
+        auth = {"action": "authenticate", "data": {"key_id": key_id, "secret_key": secret}}
+        await ws.send(json.dumps(auth))
+        assert json.loads(await ws.recv())["data"]["status"] == "authorized"
+        await ws.send(json.dumps({"action": "listen", "data": {"streams": ["trade_updates"]}}))
+        assert json.loads(await ws.recv())["stream"] == "listening"
+        with listening.get_lock():
+            listening.value += 1
+        while True:
+            message = json.loads(await ws.recv())
+            now = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
+            with received.get_lock():
+                received.value += 1
+            data = message["data"]
+            if data["event"] == "fill":
+                fills.send((data["order"]["id"], now))
 
-    async def client(self, key_id: str, secret: str):
-        from websockets.asyncio.client import connect
 
-        async with connect(self.url, max_size=2**22) as ws:
-            await ws.send(
-                json.dumps(
-                    {"action": "authenticate", "data": {"key_id": key_id, "secret_key": secret}}
-                )
-            )
-            assert json.loads(await ws.recv())["data"]["status"] == "authorized"
-            await ws.send(json.dumps({"action": "listen", "data": {"streams": ["trade_updates"]}}))
-            assert json.loads(await ws.recv())["stream"] == "listening"
-            self.listening += 1
-            while True:
-                message = json.loads(await ws.recv())
-                now = time.perf_counter()
-                self.received += 1
-                data = message["data"]
-                if data["event"] == "fill":
-                    self.fills.setdefault(data["order"]["id"], now)
+def run_clients(url, credentials, received, listening, fills, stop):
+    """The WebSocket clients: a process of their own, so that their work and the
+    writer's do not share one interpreter lock (the latency is the server's)."""
 
-    async def run(self):
-        self.stop = asyncio.Event()
+    async def main():
         tasks = [
-            asyncio.create_task(self.client(key_id, secret))
-            for _, key_id, secret in self.credentials
+            asyncio.create_task(_client(url, key_id, secret, received, listening, fills))
+            for key_id, secret in credentials
         ]
-        await self.stop.wait()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    asyncio.run(main())
+
+
+class Clients:
+    """The client process, seen from the bench: counts and fill receipt times."""
+
+    def __init__(self, url: str, credentials: list[tuple[str, str]]):
+        context = multiprocessing.get_context("spawn")
+        self._received = context.Value("q", 0)
+        self._listening = context.Value("i", 0)
+        self._stop = context.Event()
+        self.fills: dict[str, float] = {}  # order id -> first fill message (monotonic)
+        parent, child = context.Pipe(duplex=False)
+        self._fills = parent
+        self.process = context.Process(
+            target=run_clients,
+            args=(url, credentials, self._received, self._listening, child, self._stop),
+            daemon=True,
+        )
+        self.process.start()
+        self._reader = threading.Thread(target=self._read_fills, daemon=True)
+        self._reader.start()
+
+    def _read_fills(self):
+        while True:
+            try:
+                order_id, at = self._fills.recv()
+            except (EOFError, OSError):
+                return
+            self.fills.setdefault(order_id, at)
+
+    @property
+    def received(self) -> int:
+        return self._received.value
+
+    @property
+    def listening(self) -> int:
+        return self._listening.value
+
     def close(self):
-        self.loop.call_soon_threadsafe(self.stop.set)
-        self.thread.join(30)
+        self._stop.set()
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.kill()
 
 
 def wait_until(condition, timeout: float) -> bool:
@@ -151,7 +182,7 @@ def main():
         credentials = []
         for i in range(args.streams):
             key, secret = keys[i % len(keys)]
-            credentials.append((key.account_id, key.key_id, secret))
+            credentials.append((key.key_id, secret))
 
         def place(account):
             return entry.place_order(
@@ -259,7 +290,7 @@ def main():
                     cum_qty=1,
                 )
             )
-            committed[str(order.uuid)] = time.perf_counter()
+            committed[str(order.uuid)] = time.monotonic()
         ids = list(committed)
         assert wait_until(lambda: all(i in clients.fills for i in ids), 60), "fills missing"
         latencies = [(clients.fills[i] - committed[i]) * 1000 for i in ids]
