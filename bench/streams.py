@@ -66,9 +66,26 @@ async def _client(url, key_id, secret, received, listening, fills):
                 fills.send((data["order"]["id"], now))
 
 
+async def _pings(url, count, rate) -> list[float]:
+    """Round trips of WebSocket pings, paced: answered by uvicorn's protocol layer with
+    no application code, the machine's own delay (the baseline of the latency)."""
+    from websockets.asyncio.client import connect
+
+    times = []
+    async with connect(url) as ws:
+        start = time.monotonic()
+        for i in range(count):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            sent = time.monotonic()
+            await (await ws.ping())
+            times.append((time.monotonic() - sent) * 1000)
+    return times
+
+
 def run_clients(url, credentials, received, listening, fills, stop):
     """The WebSocket clients: a process of their own, so that their work and the
-    writer's do not share one interpreter lock (the latency is the server's)."""
+    writer's do not share one interpreter lock (the latency is the server's). Asked
+    ("ping", count, rate) on the pipe, it measures pings and sends their times back."""
 
     async def main():
         tasks = [
@@ -76,6 +93,9 @@ def run_clients(url, credentials, received, listening, fills, stop):
             for key_id, secret in credentials
         ]
         while not stop.is_set():
+            if fills.poll():
+                _, count, rate = fills.recv()
+                fills.send(("pings", await _pings(url, count, rate)))
             await asyncio.sleep(0.05)
         for task in tasks:
             task.cancel()
@@ -93,7 +113,8 @@ class Clients:
         self._listening = context.Value("i", 0)
         self._stop = context.Event()
         self.fills: dict[str, float] = {}  # order id -> first fill message (monotonic)
-        parent, child = context.Pipe(duplex=False)
+        parent, child = context.Pipe()
+        self.pings: list[float] | None = None
         self._fills = parent
         self.process = context.Process(
             target=run_clients,
@@ -110,7 +131,16 @@ class Clients:
                 order_id, at = self._fills.recv()
             except (EOFError, OSError):
                 return
-            self.fills.setdefault(order_id, at)
+            if order_id == "pings":
+                self.pings = at
+            else:
+                self.fills.setdefault(order_id, at)
+
+    def ping(self, count: int, rate: float) -> list[float]:
+        self.pings = None
+        self._fills.send(("ping", count, rate))
+        assert wait_until(lambda: self.pings is not None, 120), "pings not answered"
+        return self.pings
 
     @property
     def received(self) -> int:
@@ -294,6 +324,7 @@ def main():
         ids = list(committed)
         assert wait_until(lambda: all(i in clients.fills for i in ids), 60), "fills missing"
         latencies = [(clients.fills[i] - committed[i]) * 1000 for i in ids]
+        pings = clients.ping(len(ids), args.fill_rate)
 
         print(
             f"PostgreSQL; uvicorn 1 process; {args.streams} streams on {args.accounts} "
@@ -312,6 +343,12 @@ def main():
             f"fill applied -> WebSocket message ({len(latencies)} fills at "
             f"{args.fill_rate:.0f}/s): p50 {statistics.median(latencies):.1f} ms, "
             f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms"
+        )
+        print(
+            f"baseline: WebSocket ping round trip (as many, as paced): "
+            f"p50 {statistics.median(pings):.1f} ms, p99 {percentile(pings, 0.99):.1f} ms, "
+            f"max {max(pings):.1f} ms (load average {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} cores)"
         )
     finally:
         if clients is not None:

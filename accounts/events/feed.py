@@ -102,50 +102,40 @@ class Subscription:
         self.feed.unsubscribe(self)
 
 
-def _rows_after(position: int, limit: int = BATCH):
-    """Events after `position` in id order, and on PostgreSQL the (xmin, xmax) of the
-    snapshot that read them (in the same statement)."""
+def _rows_after(position: int, limit: int = BATCH) -> list[Event]:
+    """Events after `position` in id order (SQLite, through Django)."""
     close_old_connections()
-    if connection.vendor != "postgresql":
-        rows = list(AccountEvent.objects.filter(id__gt=position).order_by("id")[:limit])
-        return rows, None
-    table = AccountEvent._meta.db_table
-    with connection.cursor() as cursor:
-        # The snapshot's bounds come with the rows, from the same statement.
-        cursor.execute(
-            "WITH s AS (SELECT pg_current_snapshot() AS snap) "  # noqa: S608
-            "SELECT pg_snapshot_xmin(s.snap)::text::bigint, "
-            "pg_snapshot_xmax(s.snap)::text::bigint, "
-            "e.id, e.account_id, e.kind, e.payload, e.created_at FROM s LEFT JOIN LATERAL "
-            f"(SELECT * FROM {table} WHERE id > %s ORDER BY id LIMIT %s) e ON true",
-            [position, limit],
-        )
-        fetched = cursor.fetchall()
-    snapshot = (fetched[0][0], fetched[0][1]) if fetched else None
-    payload_field = AccountEvent._meta.get_field("payload")
-    rows = [
-        AccountEvent(
-            id=r[2],
-            account_id=r[3],
-            kind=r[4],
-            payload=payload_field.from_db_value(r[5], None, connection),
-            created_at=r[6],
-        )
-        for r in fetched
-        if r[2] is not None
+    return [
+        Event.from_row(row)
+        for row in AccountEvent.objects.filter(id__gt=position).order_by("id")[:limit]
     ]
-    return rows, snapshot
 
 
-def _current_snapshot() -> tuple[int, int]:
-    """(xmin, xmax) of a snapshot taken now (PostgreSQL)."""
-    close_old_connections()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint "
-            "FROM pg_current_snapshot() s"
-        )
-        return cursor.fetchone()
+# PostgreSQL: the reader's own connection, in the event loop. The snapshot's bounds come
+# with the rows, from the same statement.
+ROWS_AFTER = (
+    "WITH s AS (SELECT pg_current_snapshot() AS snap) "  # noqa: S608 (our table name)
+    "SELECT pg_snapshot_xmin(s.snap)::text::bigint, pg_snapshot_xmax(s.snap)::text::bigint, "
+    "e.id, e.account_id, e.kind, e.payload, e.created_at FROM s LEFT JOIN LATERAL "
+    f"(SELECT * FROM {AccountEvent._meta.db_table} WHERE id > %s ORDER BY id LIMIT %s) e "
+    "ON true"
+)
+SNAPSHOT = (
+    "SELECT pg_snapshot_xmin(s)::text::bigint, pg_snapshot_xmax(s)::text::bigint "
+    "FROM pg_current_snapshot() s"
+)
+
+
+def _postgresql_params() -> dict:
+    db = connection.settings_dict
+    params = {
+        "dbname": db["NAME"],
+        "user": db.get("USER"),
+        "password": db.get("PASSWORD"),
+        "host": db.get("HOST"),
+        "port": db.get("PORT"),
+    }
+    return {name: value for name, value in params.items() if value}
 
 
 def _close_connection() -> None:
@@ -186,6 +176,7 @@ class Feed:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="event-feed")
         self._replayer = ThreadPoolExecutor(4, thread_name_prefix="event-replay")
         self._gap: tuple[int, int | None, float] | None = None  # (id, xmax, first seen)
+        self._postgresql = None  # the reader's connection on PostgreSQL
 
     # --- subscribers ---------------------------------------------------------------------
 
@@ -205,20 +196,20 @@ class Feed:
                 if not subscribers:
                     del self.subscribers[account_id]
 
-    async def replay(self, subscription: Subscription, after: int) -> list[Event]:
-        """What `subscription` missed after id `after`: every event of its accounts up
-        to its start position (live delivery carries on from there)."""
+    async def replay(self, subscription: Subscription, after: int):
+        """What `subscription` missed after id `after`, in batches (oldest first): every
+        event of its accounts up to its start position (live delivery goes on from there)."""
         loop = asyncio.get_running_loop()
-        events, cursor = [], after
+        cursor = after
         while cursor < subscription.position:
             batch = await loop.run_in_executor(
                 self._replayer, replay, subscription.account_ids, cursor, subscription.position
             )
-            events.extend(batch)
+            if batch:
+                yield batch
             if len(batch) < BATCH:
-                break
+                return
             cursor = batch[-1].id
-        return events
 
     # --- the reader ----------------------------------------------------------------------
 
@@ -240,6 +231,9 @@ class Feed:
             task.cancel()
         self._tasks = []
         self._loop = None
+        if self._postgresql is not None:
+            await self._postgresql.close()
+            self._postgresql = None
         await asyncio.get_running_loop().run_in_executor(self._reader, _close_connection)
 
     async def _read(self) -> None:
@@ -267,18 +261,43 @@ class Feed:
                 log.exception("Event feed: reading events failed; retrying")
                 await asyncio.sleep(0.5)
 
+    async def _query(self, sql: str, params=None) -> list[tuple]:
+        import psycopg
+
+        if self._postgresql is None or self._postgresql.closed:
+            self._postgresql = await psycopg.AsyncConnection.connect(
+                autocommit=True, **_postgresql_params()
+            )
+        try:
+            cursor = await self._postgresql.execute(sql, params)
+            return await cursor.fetchall()
+        except psycopg.OperationalError:
+            await self._postgresql.close()
+            self._postgresql = None
+            raise
+
+    async def _fetch(self, loop) -> tuple[list[Event], tuple[int, int] | None]:
+        """Events after the position, and on PostgreSQL the reading snapshot's bounds."""
+        if connection.vendor != "postgresql":
+            return await loop.run_in_executor(self._reader, _rows_after, self.position), None
+        fetched = await self._query(ROWS_AFTER, [self.position, BATCH])
+        events = [
+            Event(r[2], r[3], r[4], r[5], r[6]) for r in fetched if r[2] is not None
+        ]  # psycopg loads jsonb as Python objects
+        return events, (fetched[0][0], fetched[0][1])
+
     async def _read_once(self, loop) -> bool:
         """Deliver what is committed after the position; True if there may be more."""
-        rows, snapshot = await loop.run_in_executor(self._reader, _rows_after, self.position)
+        events, snapshot = await self._fetch(loop)
         expected = self.position + 1
-        for row in rows:
-            if row.id != expected and not await self._skip_gap(loop, expected, snapshot):
+        for event in events:
+            if event.id != expected and not await self._skip_gap(loop, expected, snapshot):
                 return False
-            self._deliver(Event.from_row(row))
-            self.position = row.id
-            expected = row.id + 1
+            self._deliver(event)
+            self.position = event.id
+            expected = event.id + 1
             self._gap = None
-        return len(rows) == BATCH
+        return len(events) == BATCH
 
     async def _skip_gap(self, loop, missing: int, snapshot) -> bool:
         """Whether id `missing` (not visible, a later one is) will never commit.
@@ -296,7 +315,7 @@ class Feed:
             await asyncio.sleep(0.002)
             return False
         _, xmax, seen = self._gap
-        xmin_now, xmax_now = await loop.run_in_executor(self._reader, _current_snapshot)
+        [(xmin_now, xmax_now)] = await self._query(SNAPSHOT)
         if xmax is None and now - seen >= 0.02:
             self._gap = (missing, xmax_now, seen)
         elif xmax is not None and xmin_now >= xmax:
@@ -321,18 +340,10 @@ class Feed:
         """LISTEN on its own connection: each notification wakes the reader."""
         import psycopg
 
-        db = connection.settings_dict
-        params = {
-            "dbname": db["NAME"],
-            "user": db.get("USER") or None,
-            "password": db.get("PASSWORD") or None,
-            "host": db.get("HOST") or None,
-            "port": db.get("PORT") or None,
-        }
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(
-                    autocommit=True, **{k: v for k, v in params.items() if v}
+                    autocommit=True, **_postgresql_params()
                 )
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")

@@ -80,8 +80,7 @@ async def _stream(account_numbers: dict[int, str], after: int | None):
         yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
         cursor = after or 0
         if after is not None:
-            missed = await subscription.feed.replay(subscription, after)
-            if missed:
+            async for missed in subscription.feed.replay(subscription, after):
                 yield b"".join(encode(e, account_numbers[e.account_id]) for e in missed)
                 cursor = max(cursor, missed[-1].id)
         while True:
