@@ -17,7 +17,6 @@ import asyncio
 import json
 import logging
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.core.serializers.json import DjangoJSONEncoder
@@ -108,16 +107,17 @@ async def _stream(account_numbers: dict[int, str], after: int | None):
         subscription.close()
 
 
-async def events(request):
-    """GET /api/v1/events (text/event-stream)."""
+def events(request):
+    """GET /api/v1/events (text/event-stream). A plain view (authentication and the
+    accounts are looked up before streaming); the stream itself is asynchronous, which
+    only an ASGI server can serve."""
     if request.method != "GET":
         return _error(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
-    user = await sync_to_async(_token_user)(request)
+    user = _token_user(request)
     if user is False:
         return _error(401, "authentication_failed", "Invalid, expired or revoked token.")
-    if user is None:
-        session_user = await request.auser()
-        user = session_user if session_user.is_authenticated else None
+    if user is None and request.user.is_authenticated:
+        user = request.user
     if user is None:
         return _error(401, "not_authenticated", "Authentication credentials were not provided.")
     last = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
@@ -129,7 +129,7 @@ async def events(request):
     wanted = [n.strip().upper() for n in request.GET.get("accounts", "").split(",") if n.strip()]
     if len(wanted) > 50:
         return _error(400, "invalid", "At most 50 accounts.", "accounts")
-    numbers = await sync_to_async(_accounts)(user, wanted)
+    numbers = _accounts(user, wanted)
     if numbers is None:
         return _error(404, "not_found", "No such account.", "accounts")
     if not isinstance(request, ASGIRequest):
