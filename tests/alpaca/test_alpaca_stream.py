@@ -153,6 +153,7 @@ def test_protocol_in_json_and_msgpack(asgi_server, account, keys, acme):
         parsed = TradeUpdate(**second["data"])  # alpaca-py's own model
         assert parsed.order.id.hex == order.uuid.hex and parsed.order.qty == "2"
         assert parsed.order.limit_price == "95" and parsed.order.status.value == "pending_cancel"
+    assert wait_for(lambda: not subscribed(account)), "a closed socket is still subscribed"
 
 
 def test_json_frames_are_binary_and_other_accounts_are_not_seen(asgi_server, account, keys, acme):

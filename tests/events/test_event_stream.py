@@ -103,7 +103,7 @@ def test_live_events_and_replay_after_last_event_id(asgi_server, customer, acme)
     assert int(event["id"]) == data["id"] == ids_of(account)[-1]
     seen = int(event["id"])
     first.close()  # the connection drops; more happens meanwhile
-    wait_for(lambda: not subscribed(account))
+    assert wait_for(lambda: not subscribed(account)), "the dropped stream is still subscribed"
 
     entry.cancel_order(order, None)
     second = place(account, 2)
