@@ -78,6 +78,7 @@ bench: deps
 	python bench/overview.py
 	python bench/monthly_statistics.py
 	python bench/reconcile.py
+	python bench/streams.py
 
 # A throw-away database with the demo data, a dev server and Chromium (scripts/screenshots.py).
 screenshots: export DEBUG ?= 1

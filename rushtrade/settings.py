@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "rushtrade.context_processors.live_pages",
             ],
         },
     },
@@ -422,6 +423,20 @@ MARKET_ORDER_BUFFER = Decimal(env.str("MARKET_ORDER_BUFFER", default="0.05"))  #
 
 # The Alpaca-compatible trading API (/v2/): requests per minute per API key.
 ALPACA_RATE_LIMIT = env.int("ALPACA_RATE_LIMIT", default=200)
+# close_position / close_all_positions with cancel_orders: how long to wait for the
+# routing engine to confirm the cancels before refusing to size the closing order.
+CLOSE_POSITION_CANCEL_WAIT_SECONDS = env.float("CLOSE_POSITION_CANCEL_WAIT_SECONDS", default=10.0)
+
+# The account event streams (/stream, /api/v1/events; accounts/events/feed.py). Without
+# PostgreSQL's NOTIFY (the embedded SQLite run) the stream server looks for new events
+# every EVENT_POLL_SECONDS; with it, every EVENT_SAFETY_POLL_SECONDS as well. An event id
+# taken by a transaction that never commits holds delivery at most EVENT_GAP_SECONDS.
+EVENT_POLL_SECONDS = env.float("EVENT_POLL_SECONDS", default=0.2)
+EVENT_SAFETY_POLL_SECONDS = env.float("EVENT_SAFETY_POLL_SECONDS", default=1.0)
+EVENT_GAP_SECONDS = env.float("EVENT_GAP_SECONDS", default=30.0)
+EVENT_KEEPALIVE_SECONDS = env.float("EVENT_KEEPALIVE_SECONDS", default=15.0)
+# Pages follow the event stream; if it fails they poll every PAGE_POLL_SECONDS (0: never).
+PAGE_POLL_SECONDS = env.float("PAGE_POLL_SECONDS", default=5.0)
 
 # The FIX 4.2 session between the routing gateway (initiator) and the routing engine.
 ROUTING_ENGINE_HOST = env.str("ROUTING_ENGINE_HOST", default="127.0.0.1")

@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.money.api import ActivityViewSet, BalancesView, BankLinkViewSet, TransferViewSet
 from accounts.opening.api import AccountViewSet, ApplicationViewSet
+from accounts.streams import api as events_api
 from accounts.users.api import MeView, TokenDetailView, TokenListView, TokenView
 from accounts.users.sign_in import step_up_required
 from rushtrade.health import healthz
@@ -45,6 +46,7 @@ api_v1 = [
     path("me", MeView.as_view(), name="api-me"),
     path("accounts/<str:account_number>/balances", BalancesView.as_view(), name="api-balances"),
     path("quotes", QuotesView.as_view(), name="api-quotes"),
+    path("events", events_api.events, name="api-events"),
     *router.urls,
 ]
 

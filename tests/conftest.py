@@ -13,6 +13,9 @@ from django.core.cache import caches
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+# The ASGI server fixture (`asgi_server`): uvicorn in the test process.
+pytest_plugins = ["tests.asgi_server"]
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 QUICKFIX_RUNNING = False  # set when a test starts the shared routing engine simulator
 _EXIT_STATUS = 0

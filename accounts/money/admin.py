@@ -17,6 +17,7 @@ from accounts.money.models import (
     Transfer,
     TransferStatus,
 )
+from accounts.opening import onboarding
 from accounts.opening.models import (
     Account,
     AccountHolder,
@@ -52,6 +53,12 @@ class AccountAdmin(StaffActionMixin, admin.ModelAdmin):
         "closed_at",
     )
     change_form_template = "admin/accounts/account/change_form.html"
+
+    def save_model(self, request, obj, form, change):
+        # The admin's change view is one transaction: the status and its event together.
+        super().save_model(request, obj, form, change)
+        if change and "status" in form.changed_data:
+            onboarding.record_status_change(obj, form.initial.get("status"), request.user)
 
     @admin.display(description="balances")
     def balances(self, obj):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum.us import rtn
 
+from accounts.events import log as event_log
 from accounts.fields import fingerprint
 from accounts.money import ledger
 from accounts.money.amounts import clean_amount
@@ -38,6 +39,24 @@ from rushtrade.errors import FieldError, ServiceError
 from rushtrade.text import INVISIBLE_MESSAGE, has_invisible_characters
 
 MAX_BANK_LINKS = 3
+
+
+def _transfer_event(transfer: Transfer) -> None:
+    """The account event of a transfer's new status (one INSERT, in its transaction)."""
+    event_log.record(
+        transfer.account_id,
+        f"transfer.{transfer.status}",
+        {
+            "id": transfer.pk,
+            "direction": transfer.direction,
+            "amount": str(transfer.amount),
+            "status": transfer.status,
+            "requested_at": transfer.requested_at,
+            "submitted_at": transfer.submitted_at,
+            "completed_at": transfer.completed_at,
+            "reason": transfer.reason or None,
+        },
+    )
 
 
 def _invalid(field: str, code: str, message: str, status: int = 400) -> ServiceError:
@@ -235,6 +254,7 @@ def request_transfer(
     )
     if direction == TransferDirection.WITHDRAWAL:
         ledger.place_hold(account, value, Hold.Reason.WITHDRAWAL, f"transfer:{transfer.pk}")
+    _transfer_event(transfer)
     _schedule_simulator()
     return transfer, True
 
@@ -275,6 +295,7 @@ def cancel_transfer(transfer: Transfer, user: User) -> Transfer:
     transfer.decided_by = user
     transfer.save(update_fields=["status", "decided_by"])
     _release_withdrawal_hold(transfer)
+    _transfer_event(transfer)
     return transfer
 
 
@@ -285,6 +306,7 @@ def submit_transfer(transfer: Transfer) -> Transfer:
     transfer.status = TransferStatus.PENDING
     transfer.submitted_at = timezone.now()
     transfer.save(update_fields=["status", "submitted_at"])
+    _transfer_event(transfer)
     return transfer
 
 
@@ -316,6 +338,7 @@ def complete_transfer(transfer: Transfer, staff: User | None = None) -> Transfer
         update_fields=["status", "completed_at", "submitted_at", "journal_entry", "decided_by"]
     )
     _release_withdrawal_hold(transfer)
+    _transfer_event(transfer)
     return transfer
 
 
@@ -329,6 +352,7 @@ def reject_transfer(transfer: Transfer, staff: User | None, reason: str) -> Tran
     transfer.decided_by = staff
     transfer.save(update_fields=["status", "reason", "decided_by"])
     _release_withdrawal_hold(transfer)
+    _transfer_event(transfer)
     return transfer
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_countries.fields import Country
 from stdnum import luhn
 
+from accounts.events import log as event_log
 from accounts.fields import fingerprint
 from accounts.opening import agreements, identity, rules
 from accounts.opening.models import (
@@ -451,4 +452,28 @@ def open_account(application: AccountApplication) -> Account:
     AccountHolder.objects.create(
         account=account, user=application.applicant, role=AccountHolder.Role.PRIMARY
     )
+    event_log.record(account.pk, "account.opened", account_payload(account))
     return account
+
+
+def account_payload(account: Account) -> dict:
+    """What an account event says about the account."""
+    return {
+        "account_number": account.account_number,
+        "account_type": account.account_type,
+        "status": account.status,
+        "opened_at": account.opened_at,
+        "closed_at": account.closed_at,
+    }
+
+
+def record_status_change(account: Account, previous: str, staff: User | None) -> None:
+    """The account event of a status change made by staff (admin saves the account and
+    calls this in the same transaction)."""
+    if previous != account.status:
+        event_log.record(
+            account.pk,
+            "account.status_changed",
+            account_payload(account)
+            | {"previous_status": previous, "changed_by": staff.pk if staff else None},
+        )

@@ -85,7 +85,7 @@ def test_overview_page_and_live_partial(customer, account, market):
     market.last["ACME"] = D("80.00")
     partial = customer.get(reverse("account-portfolio", args=[account.account_number]))
     fragment = partial.content.decode()
-    assert "<html" not in fragment and 'hx-trigger="every 5s"' in fragment
+    assert "<html" not in fragment and 'hx-trigger="rt:refresh, every 15s"' in fragment
     assert 'data-testid="market-value">$800.00' in fragment
     assert 'data-testid="unrealized">−$100.00' in fragment
     assert 'data-testid="day-change">−$150.00' in fragment

@@ -5,7 +5,7 @@ Each script runs as `make bench` runs it: its own process, its own throw-away da
 (on PostgreSQL, named after the run's database plus `_smoke_<script>`, so never the
 suite's own test database nor another script's), its own var/ folder (cache files,
 SQLite). The scripts that need PostgreSQL (bench/orders.py, bench/applier.py,
-bench/monthly_statistics.py, bench/reconcile.py)
+bench/monthly_statistics.py, bench/reconcile.py, bench/streams.py)
 run when DATABASE_URL is one.
 """
 
@@ -22,7 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
 # The scripts, not the helpers they share (bench/holdings.py).
 SCRIPTS = sorted(p for p in BENCH.glob("*.py") if "__main__" in p.read_text())
-NEEDS_POSTGRESQL = {"applier.py", "monthly_statistics.py", "orders.py", "reconcile.py"}
+NEEDS_POSTGRESQL = {
+    "applier.py",
+    "monthly_statistics.py",
+    "orders.py",
+    "reconcile.py",
+    "streams.py",
+}
 PARALLEL = 3
 
 pytestmark = pytest.mark.bench

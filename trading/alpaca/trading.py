@@ -2,8 +2,13 @@
 `trading.orders.entry` (the same checks, holds and outbox as the web ticket), and orders
 written as Alpaca writes them."""
 
+import contextlib
+import logging
+import time
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
 
 from accounts.opening.models import Account
 from accounts.users.models import User
@@ -12,6 +17,8 @@ from trading.alpaca import errors, portfolio
 from trading.alpaca.formats import parse_uuid, text
 from trading.orders import entry
 from trading.orders.models import OPEN_STATUSES, Order, OrderStatus
+
+log = logging.getLogger(__name__)
 
 MAX_CLIENT_ORDER_ID = 128
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
@@ -265,9 +272,80 @@ def replace(account: Account, user: User | None, order_id: str, data: dict) -> O
     return _orders(account).get(pk=new.pk)
 
 
+def _truthy(value) -> bool:
+    return str(value).lower() in ("true", "1", "yes")
+
+
+def _still_open(account: Account, symbol: str | None) -> list[Order]:
+    orders = _orders(account).filter(status__in=OPEN_STATUSES)
+    if symbol:
+        orders = orders.filter(security__symbol=symbol)
+    return list(orders.order_by("created_at", "id"))
+
+
+def cancel_and_confirm(
+    account: Account, user: User | None, symbol: str | None = None
+) -> list[Order]:
+    """Cancel the open orders (of `symbol`, or all) and wait for the routing engine to
+    confirm, at most CLOSE_POSITION_CANCEL_WAIT_SECONDS: a closing order sized while a
+    sell's cancel is still on its way would leave the shares it ties up unsold. Returns
+    the orders still open then (no answer yet, or a cancel the engine refused)."""
+    for order in _still_open(account, symbol):
+        if order.status in CANCELABLE:
+            with contextlib.suppress(ServiceError):  # it finished meanwhile: checked below
+                entry.cancel_order(order, user)
+    deadline = time.monotonic() + settings.CLOSE_POSITION_CANCEL_WAIT_SECONDS
+    while True:
+        still_open = _still_open(account, symbol)
+        waiting = any(o.status == OrderStatus.PENDING_CANCEL for o in still_open)
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    if still_open:
+        log.warning(
+            "Closing positions of account %s: orders still open after canceling: %s",
+            account.account_number,
+            _named(still_open),
+        )
+    return still_open
+
+
+def _named(orders: list[Order]) -> str:
+    return "; ".join(
+        f"{o.uuid} ({o.side} {o.qty - o.filled_qty} {o.security.symbol}, {o.status})"
+        for o in orders
+    )
+
+
+def _not_closed(orders: list[Order], held=None) -> errors.AlpacaError:
+    """Alpaca-style: the position is not closed while these orders are open (with the
+    position's figures, as Alpaca's close-position errors give them)."""
+    figures = {"symbol": orders[0].security.symbol}
+    if held is not None:
+        figures |= {
+            "available": text(held.qty_available),
+            "existing_qty": text(held.position.qty),
+            "held_for_orders": text(held.position.qty - held.qty_available),
+        }
+    return errors.AlpacaError(
+        422,
+        errors.UNPROCESSABLE,
+        "open orders could not be canceled in time, position not closed; "
+        f"still open: {_named(orders)}",
+        open_orders=[str(o.uuid) for o in orders],
+        **figures,
+    )
+
+
 def close_position(account: Account, user: User | None, symbol_or_id: str, params) -> Order:
     """DELETE /v2/positions/{symbol}: a market sell of the shares available (or `qty`,
-    or `percentage` of them, rounded down to whole shares)."""
+    or `percentage` of them, rounded down to whole shares). With `cancel_orders=true`
+    the symbol's open orders are canceled first, and the cancels confirmed."""
+    if _truthy(params.get("cancel_orders")):
+        held = portfolio.position(account, symbol_or_id)
+        still_open = cancel_and_confirm(account, user, held.position.security.symbol)
+        if still_open:
+            raise _not_closed(still_open, portfolio.position(account, symbol_or_id))
     held = portfolio.position(account, symbol_or_id)
     qty, percentage = params.get("qty"), params.get("percentage")
     if qty and percentage:
@@ -307,13 +385,21 @@ def close_position(account: Account, user: User | None, symbol_or_id: str, param
 
 
 def close_all_positions(account: Account, user: User | None, cancel_orders: bool) -> list[dict]:
-    """DELETE /v2/positions: a market sell per position (Alpaca answers 207)."""
-    if cancel_orders:
-        cancel_all(account, user)
+    """DELETE /v2/positions: a market sell per position (Alpaca answers 207). With
+    `cancel_orders`, every open order is canceled first and the cancels confirmed, so
+    each position is sold whole; a symbol with an order still open after the wait is
+    not sold and answers a 422 naming the open orders (a symbol with an open order and
+    no position too)."""
+    still_open = cancel_and_confirm(account, user) if cancel_orders else []
+    open_by_symbol: dict[str, list[Order]] = {}
+    for order in still_open:
+        open_by_symbol.setdefault(order.security.symbol, []).append(order)
     results = []
     for held in portfolio.valued_positions(account):
         symbol = held.position.security.symbol
         try:
+            if symbol in open_by_symbol:
+                raise _not_closed(open_by_symbol.pop(symbol), held)
             order = close_position(account, user, symbol, {})
             results.append({"symbol": symbol, "status": 200, "body": order_dict(order)})
         except errors.AlpacaError as exc:
@@ -321,10 +407,19 @@ def close_all_positions(account: Account, user: User | None, cancel_orders: bool
                 {
                     "symbol": symbol,
                     "status": exc.status_code,
-                    "body": errors.body(exc.alpaca_code, exc.message),
+                    "body": errors.body(exc.alpaca_code, exc.message, **exc.extra),
                 }
             )
         except ServiceError as exc:
             status, body = errors.from_service_error(exc)
             results.append({"symbol": symbol, "status": status, "body": body})
+    for symbol, orders in open_by_symbol.items():
+        exc = _not_closed(orders)
+        results.append(
+            {
+                "symbol": symbol,
+                "status": exc.status_code,
+                "body": errors.body(exc.alpaca_code, exc.message, **exc.extra),
+            }
+        )
     return results

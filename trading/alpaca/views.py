@@ -132,6 +132,7 @@ class PositionView(AlpacaView):
         parameters=[
             q("qty", "Shares to sell (default: all available)"),
             q("percentage", "Percent of the position to sell, rounded down to whole shares"),
+            q("cancel_orders", "Cancel the symbol's open orders first", OpenApiTypes.BOOL),
         ],
     )
     def delete(self, request, symbol_or_asset_id):

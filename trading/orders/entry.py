@@ -29,7 +29,7 @@ from accounts.users.models import User
 from rushtrade.errors import FieldError, ServiceError
 from trading.market import market_data
 from trading.market.models import Security
-from trading.orders import configuration, fees
+from trading.orders import configuration, events, fees
 from trading.orders.models import (
     OPEN_STATUSES,
     Order,
@@ -568,12 +568,17 @@ def place_order(
     hold, commission = _check_funds(account, request, security, quote)
     order = _store(account, security, request, client_order_id, hold, commission, user)
     _outbox(order, OutboxMessage.Kind.NEW_ORDER, order.cl_ord_id)
+    events.record(events.change(order, "pending_new"))
     return order, True
 
 
 def _locked_open_order(order: Order) -> Order:
     ledger.lock_account(order.account)
-    order = Order.objects.select_for_update().select_related("security", "account").get(pk=order.pk)
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("security", "account", "replaces")
+        .get(pk=order.pk)
+    )
     if order.status not in (OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
         raise ServiceError(
             "order_not_open",
@@ -598,6 +603,7 @@ def cancel_order(order: Order, user: User | None) -> Order:
     )
     order.status = OrderStatus.PENDING_CANCEL
     order.save(update_fields=["status", "updated_at"])
+    events.record(events.change(order, "pending_cancel"))
     return order
 
 
@@ -680,4 +686,5 @@ def replace_order(
     )
     order.status = OrderStatus.PENDING_REPLACE
     order.save(update_fields=["status", "updated_at"])
+    events.record(events.change(order, "pending_replace"), events.change(new, "pending_new"))
     return new

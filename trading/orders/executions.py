@@ -36,7 +36,7 @@ from django.utils import timezone
 from accounts.money import ledger
 from accounts.money.models import JournalEntryKind, LedgerAccountKind
 from trading.market.calendar import settlement_date
-from trading.orders import fees
+from trading.orders import events, fees
 from trading.orders.models import (
     Execution,
     ExecutionReportLog,
@@ -211,7 +211,7 @@ def _lock(order: Order, account: bool = True) -> Order:
         ledger.lock_account(order.account_id)
     return (
         Order.objects.select_for_update(of=("self",))
-        .select_related("security", "account")
+        .select_related("security", "account", "replaces")
         .get(pk=order.pk)
     )
 
@@ -250,7 +250,7 @@ def _ledger_lines(order: Order, qty: int, price: Decimal, charges, settles):
     return words, lines
 
 
-def _move_position(order: Order, qty: int, price: Decimal) -> None:
+def _move_position(order: Order, qty: int, price: Decimal) -> int:
     """The position after a fill of `qty` at `price`, or after a busted fill is undone
     (`qty` < 0). A buy moves the average cost; a sell books realized P&L against it."""
     position, _ = Position.objects.select_for_update().get_or_create(
@@ -272,6 +272,7 @@ def _move_position(order: Order, qty: int, price: Decimal) -> None:
         if position.qty == 0:
             position.avg_cost = Decimal("0")
     position.save()
+    return position.qty
 
 
 def _apply_fill(order: Order, report: ExecutionReport, key: str) -> Execution:
@@ -308,7 +309,7 @@ def _apply_fill(order: Order, report: ExecutionReport, key: str) -> Execution:
         executed_at=executed_at,
         journal_entry=entry,
     )
-    _move_position(order, qty, price)
+    execution.position_qty = _move_position(order, qty, price)  # for the trade update
     previous = order.filled_qty
     order.filled_qty = previous + qty
     order.filled_avg_price = (
@@ -408,12 +409,12 @@ def apply_report(report: ExecutionReport) -> Applied:
             order.filled_qty = replaced.filled_qty
             order.filled_avg_price = replaced.filled_avg_price
 
-    reopen = False
+    reopen, fill = False, None
     if trans in (CANCEL, CORRECT):
         _bust(order, report)
         reopen = True
         if trans == CORRECT and is_fill:
-            _apply_fill(order, report, key)
+            fill = _apply_fill(order, report, key)
     elif trans == STATUS:
         if report.cum_qty > order.filled_qty:
             raise Unapplicable(
@@ -421,7 +422,7 @@ def apply_report(report: ExecutionReport) -> Applied:
                 f"{report.cum_qty} filled, but fills of only {order.filled_qty} were received"
             )
     elif is_fill:
-        _apply_fill(order, report, key)
+        fill = _apply_fill(order, report, key)
 
     new_status = ORD_STATUS.get(report.ord_status, order.status)
     if report.exec_type == "5":
@@ -459,7 +460,38 @@ def apply_report(report: ExecutionReport) -> Applied:
         ]
     )
     _set_hold(order, reopened=reopen)
+    _trade_updates(order, report, previous, fill, replaced)
     return Applied(order)
+
+
+def _trade_updates(
+    order: Order,
+    report: ExecutionReport,
+    previous: str,
+    fill: Execution | None,
+    replaced: Order | None,
+) -> None:
+    """The account events of an applied report (one INSERT): a fill or partial fill
+    with its execution, a bust or correction, the replaced order and its replacement,
+    or the order's new status."""
+    at = report.transact_time or report.received_at or timezone.now()
+    changes = []
+    if replaced is not None and replaced.pk != order.pk:
+        changes.append(events.change(replaced, "replaced", at=at, replaced_by=order))
+    position_qty = getattr(fill, "position_qty", None)
+    if report.exec_trans_type in (CANCEL, CORRECT):
+        kind = "trade_correct" if report.exec_trans_type == CORRECT else "trade_bust"
+        changes.append(events.change(order, kind, at=at, execution=fill, position_qty=position_qty))
+    elif fill is not None:
+        kind = "fill" if order.filled_qty >= order.qty else "partial_fill"
+        changes.append(events.change(order, kind, at=at, execution=fill, position_qty=position_qty))
+    elif order.status != previous or changes:
+        kind = events.STATUS_EVENT[order.status]
+        if order.status == OrderStatus.EXPIRED and report.ord_status == "3":
+            kind = "done_for_day"
+        changes.append(events.change(order, kind, at=at))
+    if changes:
+        events.record(*changes)
 
 
 def apply_execution_report(report: ExecutionReport) -> Order | None:
@@ -488,10 +520,13 @@ def _acknowledge(order: Order, report: ExecutionReport) -> Order:
         or order.submitted_at is None
         or (engine_id and not order.engine_order_id)
     ):
+        changed = status != order.status
         order.status = status
         order.submitted_at = order.submitted_at or timezone.now()
         order.engine_order_id = order.engine_order_id or engine_id[:64]
         order.save(update_fields=["status", "submitted_at", "engine_order_id", "updated_at"])
+        if changed:
+            events.record(events.change(order, events.STATUS_EVENT[order.status]))
     return order
 
 
@@ -541,13 +576,19 @@ def _refuse_request(message: OutboxMessage | None, order: Order, text: str) -> N
     that will never exist is rejected and its hold released."""
     order = _lock(order)
     _restore(order, message)
-    if message and message.kind == OutboxMessage.Kind.REPLACE and message.order_id != order.pk:
+    replacing = message is not None and message.kind == OutboxMessage.Kind.REPLACE
+    changes = [
+        events.change(order, "order_replace_rejected" if replacing else "order_cancel_rejected")
+    ]
+    if replacing and message.order_id != order.pk:
         replacement = _lock(message.order, account=False)
         if replacement.status not in DONE:
             replacement.status = OrderStatus.REJECTED
             replacement.reject_reason = (text or "Replace rejected by the routing engine")[:300]
             replacement.save(update_fields=["status", "reject_reason", "updated_at"])
             ledger.adjust_hold(replacement.account, f"order:{replacement.pk}", Decimal("0"))
+            changes.append(events.change(replacement, "rejected"))
+    events.record(*changes)
 
 
 def apply_cancel_reject(
@@ -649,6 +690,7 @@ def apply_message_reject(
             order.reject_reason = reason
             order.save(update_fields=["status", "reject_reason", "updated_at"])
             ledger.adjust_hold(order.account, f"order:{order.pk}", Decimal("0"))
+            events.record(events.change(order, "rejected"))
         log.warning(
             "Order %s (ClOrdID %s) rejected by the routing engine (35=%s): %s",
             order.pk,
