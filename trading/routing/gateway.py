@@ -386,8 +386,11 @@ class InboxListener:
         if self.conn is None:
             stop.wait(min(seconds, 0.1))
             return
-        for _ in self.conn.notifies(timeout=seconds, stop_after=1):
-            pass
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            # In steps of a second at most, so that a stop is seen soon.
+            if any(True for _ in self.conn.notifies(timeout=min(left, 1.0), stop_after=1)):
+                break
         for _ in self.conn.notifies(timeout=0):  # one wake for all that came meanwhile
             pass
 
