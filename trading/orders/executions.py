@@ -34,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.money import ledger
@@ -153,11 +154,22 @@ def batch(names: Iterable[str], money: Iterable[str] = (), *, deferred: bool = F
     writes are collected and flushed when the block ends."""
     names, money = set(filter(None, names)), set(filter(None, money))
     current = Batch(deferred=deferred)
+    if money:  # the accounts first, in id order: the account lock comes first everywhere
+        named = Order.objects.filter(Q(cl_ord_id__in=money) | Q(outbox__cl_ord_id__in=money))
+        current.accounts = set(
+            Account.objects.select_for_update()
+            .filter(pk__in=named.values("account_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        current.ledgers = ledger.ledger_accounts_for(current.accounts, *FIRM_LEDGERS)
     if names:
-        current.orders = {
-            o.cl_ord_id: o
-            for o in Order.objects.filter(cl_ord_id__in=names).select_related("security", "account")
-        }
+        orders = Order.objects.filter(cl_ord_id__in=names).select_related("security", "account")
+        if deferred:  # locked once for the batch, then kept current in memory
+            orders = orders.select_for_update(of=("self",)).order_by("pk")
+        current.orders = {o.cl_ord_id: o for o in orders}
+        if deferred:
+            current.locked = {o.pk: o for o in current.orders.values()}
         others = names - current.orders.keys()
         if others:
             current.messages = {
@@ -166,19 +178,6 @@ def batch(names: Iterable[str], money: Iterable[str] = (), *, deferred: bool = F
                     "order__security", "order__account"
                 )
             }
-    account_ids = {
-        order.account_id
-        for name in money
-        if (order := current.orders.get(name) or _message_order(current.messages.get(name)))
-    }
-    if account_ids:
-        current.accounts = set(
-            Account.objects.select_for_update()
-            .filter(pk__in=account_ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        current.ledgers = ledger.ledger_accounts_for(current.accounts, *FIRM_LEDGERS)
     token = _batch.set(current)
     try:
         if deferred:

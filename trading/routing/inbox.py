@@ -185,34 +185,38 @@ def apply_pending(session: str, limit: int = 200) -> int:
 
     First the fast way: the whole batch with no savepoint per message and its writes in
     bulk (executions.batch(deferred=True)). If any message fails (one to park, one that
-    must wait, or anything unexpected), that attempt is rolled back and the batch is
-    applied the careful way: each message in a savepoint, so one that fails is parked
-    alone. Either way the outcome is the same; the warnings of a rolled-back attempt are
-    dropped, not logged twice."""
-    with transaction.atomic():
-        rows = list(
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .filter(session=session, state=InboundMessage.State.RECEIVED)
-            .order_by("id")[:limit]
-        )
-        if not rows:
-            return 0
-        now = timezone.now()
-        parsed = [(row, _fields(row)) for row in rows]
-        names, money = _names(parsed)
-        try:
-            with held_log_records() as records, transaction.atomic():
-                handled = _apply_fast(parsed, names, money, now)
-        except Exception as exc:  # the careful way decides (and raises what is not one row's)
-            log.debug("Inbox batch of %s applied the careful way: %r", session, exc)
-            handled = _apply_careful(parsed, names, money, now)
-        else:
-            for record in records:
-                logging.getLogger(record.name).handle(record)
-        InboundMessage.objects.bulk_update(
-            handled, ["state", "reason", "order", "applied_at", "attempts"], batch_size=500
-        )
-        return len(handled)
+    must wait, or anything unexpected), that transaction is rolled back and the batch is
+    applied again the careful way: each message in a savepoint, so one that fails is
+    parked alone. Either way the outcome is the same; the warnings of a rolled-back
+    attempt are dropped, not logged twice."""
+    try:
+        with held_log_records() as records, transaction.atomic():
+            handled = _take_and_apply(session, limit, fast=True)
+    except Exception as exc:  # the careful way decides (and raises what is not one row's)
+        log.debug("Inbox batch of %s applied the careful way: %r", session, exc)
+        with transaction.atomic():
+            return _take_and_apply(session, limit, fast=False)
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+    return handled
+
+
+def _take_and_apply(session: str, limit: int, *, fast: bool) -> int:
+    rows = list(
+        InboundMessage.objects.select_for_update(skip_locked=True)
+        .filter(session=session, state=InboundMessage.State.RECEIVED)
+        .order_by("id")[:limit]
+    )
+    if not rows:
+        return 0
+    now = timezone.now()
+    parsed = [(row, _fields(row)) for row in rows]
+    names, money = _names(parsed)
+    handled = (_apply_fast if fast else _apply_careful)(parsed, names, money, now)
+    InboundMessage.objects.bulk_update(
+        handled, ["state", "reason", "order", "applied_at", "attempts"], batch_size=500
+    )
+    return len(handled)
 
 
 def _fields(row: InboundMessage) -> dict[int, str] | None:
