@@ -179,6 +179,94 @@ def pct(values, q):
     return values[min(len(values) - 1, int(len(values) * q))] if values else float("nan")
 
 
+def stages(ids) -> dict[str, list[float]]:
+    """Where the time of each filled order went, in ms, from the rows' own timestamps:
+    placed (the order row) -> sent (its outbox row) -> fill received (stored in the
+    inbox) -> applied (the order row's last change)."""
+    from django.db.models import Max
+
+    from trading.orders.models import Order, OrderStatus, OutboxMessage
+    from trading.routing.models import InboundMessage
+
+    orders = dict(
+        Order.objects.filter(pk__in=ids, status=OrderStatus.FILLED).values_list("cl_ord_id", "pk")
+    )
+    rows = {
+        pk: (created, updated)
+        for pk, created, updated in Order.objects.filter(pk__in=orders.values()).values_list(
+            "pk", "created_at", "updated_at"
+        )
+    }
+    sent = dict(
+        OutboxMessage.objects.filter(order_id__in=orders.values(), kind="new_order").values_list(
+            "order_id", "sent_at"
+        )
+    )
+    received = dict(
+        InboundMessage.objects.filter(cl_ord_id__in=orders.keys(), msg_type="8")
+        .values("cl_ord_id")
+        .annotate(last=Max("received_at"))
+        .values_list("cl_ord_id", "last")
+    )
+    result = {"placed -> sent": [], "sent -> fill received": [], "received -> applied": []}
+    for cl_ord_id, pk in orders.items():
+        created, updated = rows[pk]
+        if sent.get(pk) is None or received.get(cl_ord_id) is None:
+            continue
+        moments = [created, sent[pk], received[cl_ord_id], updated]
+        for stage, begin, end in zip(result, moments, moments[1:], strict=False):
+            result[stage].append((end - begin).total_seconds() * 1000)
+    return {k: sorted(v) for k, v in result.items()}
+
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0 if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(text.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_by_process(procs, admin_url: str, name: str) -> dict[str, float]:
+    """CPU seconds used so far by each process of the run (gunicorn: master and workers)
+    and by PostgreSQL's backends serving the bench database."""
+    import psycopg
+
+    result = {}
+    for key, proc in procs.items():
+        pids = [proc.pid, *children_of(proc.pid)]
+        result[key] = sum(cpu_seconds(pid) for pid in pids)
+    with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        pids = [
+            row[0]
+            for row in c.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+        ]
+    result["postgres"] = sum(cpu_seconds(pid) for pid in pids)
+    result["bench clients"] = cpu_seconds(os.getpid())
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=16 if SMOKE else 2000)
@@ -280,6 +368,7 @@ def main():
                 sys.exit("no fill: " + (tmp / "gateway.log").read_text()[-2000:])
             time.sleep(0.2)
 
+        cpu_before = cpu_by_process(procs, admin_url, name)
         began = time.perf_counter()
         starts, errors, placing, run_lat = fire(web_port, accounts, per_client, "run")
         ids = list(starts)
@@ -289,6 +378,7 @@ def main():
                 break
             time.sleep(0.1)
         total = time.perf_counter() - began
+        cpu_after = cpu_by_process(procs, admin_url, name)
         filled = applied_fills(ids)
         latencies = sorted((filled[pk] - starts[pk]) * 1000 for pk in filled)
         end_to_end = len(filled) / total
@@ -309,6 +399,7 @@ def main():
             time.sleep(0.1)
         paced_filled = applied_fills(paced_ids)
         paced = sorted((paced_filled[pk] - paced_starts[pk]) * 1000 for pk in paced_filled)
+        paced_stages = stages(paced_ids)
 
         print(
             f"PostgreSQL; gunicorn {args.workers} workers; {args.clients} client threads; "
@@ -341,6 +432,19 @@ def main():
                 f"latency request -> fill applied, paced at {paced_rate:.1f} orders/s "
                 f"({len(paced)} of {len(paced_ids)} filled, errors {len(paced_errors)}): "
                 f"p50 {statistics.median(paced):.1f} ms, p99 {pct(paced, 0.99):.1f} ms"
+            )
+        for stage, values in paced_stages.items():
+            print(
+                f"  paced, {stage + ':':24s} p50 {pct(values, 0.5):7.1f} ms  "
+                f"p99 {pct(values, 0.99):7.1f} ms"
+            )
+        if filled:
+            used = {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after}
+            print(
+                "CPU per order placed and filled (saturated run): "
+                + ", ".join(f"{k} {v * 1000 / len(filled):.1f} ms" for k, v in used.items())
+                + f"; total {sum(used.values()) * 1000 / len(filled):.1f} ms "
+                f"(the machine has {os.cpu_count()} cores)"
             )
         print(
             f"ratios: end to end / GET baseline {end_to_end / me_rate:.0%}; "

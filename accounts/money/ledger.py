@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from accounts.money.amounts import clean_amount
@@ -102,6 +101,35 @@ def ledger_accounts(account: Account, *firm_kinds: LedgerAccountKind) -> list[Le
     return [found[key] for key in wanted]
 
 
+def ledger_accounts_for(
+    account_ids: Iterable[int], *firm_kinds: LedgerAccountKind
+) -> dict[int, list[LedgerAccount]]:
+    """`ledger_accounts` of many accounts in one query: account id -> [its cash ledger,
+    the firm ledgers of `firm_kinds`] (creating any that do not exist yet)."""
+    ids = set(account_ids)
+    if not ids:
+        return {}
+    found = {
+        (ledger.account_id, ledger.kind): ledger
+        for ledger in LedgerAccount.objects.filter(
+            Q(account_id__in=ids, kind=LedgerAccountKind.CUSTOMER_CASH)
+            | Q(account__isnull=True, kind__in=firm_kinds)
+        )
+    }
+    for kind in firm_kinds:
+        if (None, kind) not in found:
+            found[(None, kind)] = firm_ledger(LedgerAccountKind(kind))
+    result = {}
+    for pk in ids:
+        cash = found.get((pk, LedgerAccountKind.CUSTOMER_CASH))
+        if cash is None:
+            cash, _ = LedgerAccount.objects.get_or_create(
+                account_id=pk, kind=LedgerAccountKind.CUSTOMER_CASH
+            )
+        result[pk] = [cash] + [found[(None, kind)] for kind in firm_kinds]
+    return result
+
+
 def cash_postings(
     account: Account,
     kind: str | None = None,
@@ -174,6 +202,21 @@ def post_journal_entry(
     if sum(line.amount for line in lines) != 0:
         raise LedgerError("The postings of a journal entry must sum to zero.")
     today = timezone.localdate()
+    entries = _deferred_entries.get()
+    if entries is not None:
+        return _defer_entry(
+            entries,
+            lines,
+            today,
+            kind=kind,
+            description=description[:200],
+            account=account,
+            created_by=created_by,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            reverses=reverses,
+            effective_on=effective_on or today,
+        )
     try:
         with transaction.atomic():
             if idempotency_key:
@@ -215,12 +258,76 @@ def post_journal_entry(
 
 
 def _add_to_balances(deltas: dict[int, Decimal]) -> None:
-    for pk in sorted(deltas):  # a fixed order: no deadlock between two entries
-        if deltas[pk]:
-            LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + deltas[pk])
+    changes = sorted((pk, delta) for pk, delta in deltas.items() if delta)
+    if len(changes) == 1 or connection.vendor != "postgresql":
+        for pk, delta in changes:  # a fixed order: no deadlock between two entries
+            LedgerAccount.objects.filter(pk=pk).update(balance=F("balance") + delta)
+    elif changes:
+        # One statement for many (a batch): the rows are locked in id order first, the
+        # order every writer of balances takes, so two writers never wait on each other.
+        table = LedgerAccount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH locked AS MATERIALIZED (SELECT id FROM {table} WHERE id = ANY(%s) "  # noqa: S608
+                "ORDER BY id FOR UPDATE) "
+                f"UPDATE {table} AS l SET balance = l.balance + d.delta "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS d(id, delta) "
+                "WHERE l.id = d.id AND l.id IN (SELECT id FROM locked)",
+                [[pk for pk, _ in changes], [pk for pk, _ in changes], [d for _, d in changes]],
+            )
 
 
 _deferred: ContextVar[dict[int, Decimal] | None] = ContextVar("ledger_deferred", default=None)
+_deferred_entries: ContextVar[list | None] = ContextVar("ledger_deferred_entries", default=None)
+
+
+def _defer_entry(entries: list, lines: Sequence[Line], today: date, **values) -> JournalEntry:
+    entry = JournalEntry(**values)
+    postings = [
+        Posting(
+            entry=entry,
+            ledger_account=line.ledger_account,
+            amount=line.amount,
+            settles_on=line.settles_on or today,
+        )
+        for line in lines
+    ]
+    entries.append((entry, postings))
+    deferred = _deferred.get()
+    deltas: dict[int, Decimal] = defaultdict(Decimal) if deferred is None else deferred
+    for line in lines:
+        deltas[line.ledger_account.pk] += line.amount
+    if deferred is None:
+        _add_to_balances(deltas)
+    return entry
+
+
+@contextmanager
+def deferred_entries():
+    """For a batch that posts many entries whose idempotency keys it knows to be new
+    (the inbox applier's fast path, where the report log decides): inside the block
+    `post_journal_entry` checks the entry as always but only builds it, and
+    `flush_entries()` writes all of them and their postings in two statements. The
+    unique key still stands behind it: a repeated key makes the flush fail (IntegrityError)
+    and the caller redoes its batch without deferring. Use inside `deferred_balances`,
+    and flush before the block ends (what is not flushed is not written)."""
+    pending: list = []
+    token = _deferred_entries.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred_entries.reset(token)
+
+
+def flush_entries() -> list[JournalEntry]:
+    """Write the entries deferred so far (see `deferred_entries`); returns them."""
+    pending = _deferred_entries.get()
+    if not pending:
+        return []
+    entries = JournalEntry.objects.bulk_create([entry for entry, _ in pending])
+    Posting.objects.bulk_create([p for _, postings in pending for p in postings])
+    pending.clear()
+    return entries
 
 
 @contextmanager
@@ -276,6 +383,26 @@ def _err(code: str, message: str) -> FieldError:
 
 # --- Balances --------------------------------------------------------------------------------
 
+# Written out rather than built by the ORM each time: every order placed reads it under
+# the account lock, and building its subqueries cost as much CPU as running it (issue 12).
+# No cash ledger yet: cash 0, only the holds count.
+_BALANCES_SQL = """
+SELECT
+    COALESCE((SELECT la.balance FROM {ledger} la
+              WHERE la.account_id = %(account)s AND la.kind = %(kind)s), 0),
+    COALESCE((SELECT SUM(p.amount) FROM {posting} p
+              JOIN {ledger} la ON la.id = p.ledger_account_id
+              WHERE la.account_id = %(account)s AND la.kind = %(kind)s
+                AND p.settles_on > %(today)s), 0),
+    COALESCE((SELECT SUM(h.amount) FROM {hold} h
+              WHERE h.account_id = %(account)s AND h.released_at IS NULL), 0)
+"""
+
+
+def _money(value) -> Decimal:
+    # SQLite returns sums of decimals as floats: back to cents through their text.
+    return Decimal(str(value)).quantize(CENT)
+
 
 def balances(
     account: Account, today: date | None = None, long_market_value: Decimal = ZERO
@@ -283,35 +410,21 @@ def balances(
     """The account's balances in one query. `long_market_value` comes from the positions
     (the trading side), at the latest prices."""
     today = today or timezone.localdate()
-    money = DecimalField(max_digits=18, decimal_places=2)
-    unsettled = (
-        Posting.objects.filter(ledger_account=OuterRef("pk"), settles_on__gt=today)
-        .values("ledger_account")
-        .annotate(total=Sum("amount"))
-        .values("total")
+    sql = _BALANCES_SQL.format(
+        ledger=LedgerAccount._meta.db_table,
+        posting=Posting._meta.db_table,
+        hold=Hold._meta.db_table,
     )
-    held = (
-        Hold.objects.filter(account=OuterRef("account"), released_at__isnull=True)
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    row = (
-        LedgerAccount.objects.filter(account=account, kind=LedgerAccountKind.CUSTOMER_CASH)
-        .annotate(
-            unsettled=Coalesce(Subquery(unsettled, output_field=money), Value(ZERO)),
-            held=Coalesce(Subquery(held, output_field=money), Value(ZERO)),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "account": account.pk,
+                "kind": LedgerAccountKind.CUSTOMER_CASH.value,
+                "today": today.isoformat(),
+            },
         )
-        .values("balance", "unsettled", "held")
-        .first()
-    )
-    if row is None:
-        cash = unsettled_cash = ZERO
-        holds = Hold.objects.filter(account=account, released_at__isnull=True).aggregate(
-            total=Coalesce(Sum("amount"), Value(ZERO), output_field=money)
-        )["total"]
-    else:
-        cash, unsettled_cash, holds = row["balance"], row["unsettled"], row["held"]
+        cash, unsettled_cash, holds = (_money(value) for value in cursor.fetchone())
     settled = cash - unsettled_cash
     withdrawable = max(ZERO, min(settled, cash) - holds)
     equity = cash + long_market_value
@@ -399,6 +512,28 @@ def adjust_hold(account: Account, reference: str, amount: Decimal) -> None:
         active.update(released_at=timezone.now())
     else:
         active.exclude(amount=amount).update(amount=amount)
+
+
+def adjust_holds(amounts: dict[tuple[int, str], Decimal]) -> None:
+    """`adjust_hold` of many (account id, reference) -> amount, in at most two statements
+    (the holds to release, the holds to resize)."""
+    if not amounts:
+        return
+    active = Hold.objects.filter(released_at__isnull=True)
+    released = [key for key, amount in amounts.items() if amount <= 0]
+    if released:
+        match = Q()
+        for account_id, reference in released:
+            match |= Q(account_id=account_id, reference=reference)
+        active.filter(match).update(released_at=timezone.now())
+    resized = {key: amount for key, amount in amounts.items() if amount > 0}
+    if resized:
+        match, cases = Q(), []
+        for (account_id, reference), amount in resized.items():
+            same = Q(account_id=account_id, reference=reference)
+            match |= same & ~Q(amount=amount)
+            cases.append(When(same, then=Value(amount)))
+        active.filter(match).update(amount=Case(*cases, default=F("amount")))
 
 
 def reinstate_hold(account: Account, reference: str, amount: Decimal) -> None:

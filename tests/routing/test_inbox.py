@@ -9,7 +9,7 @@ import pytest
 from accounts.money import ledger
 from tests.factories import AccountFactory, fund
 from trading.orders import entry
-from trading.orders.models import Execution, OrderStatus
+from trading.orders.models import Execution, OrderStatus, Position
 from trading.routing import inbox
 from trading.routing.models import InboundMessage
 
@@ -18,13 +18,18 @@ SESSION = "RUSHTRADE->ROUTER"
 SOH = "\x01"
 
 
-def fill(order, seq, exec_id, qty, *, poss_dup=False, price="100.00"):
+def fill(order, seq, exec_id, qty, *, poss_dup=False, price="100.00", cum=None, trans="0", ref=""):
+    cum = qty if cum is None else cum
+    status = "2" if cum == order.qty else "1"
     fields = [
         (8, "FIX.4.2"), (35, "8"), (34, seq), (49, "ROUTER"), (56, "RUSHTRADE"),
-        (37, f"O{order.pk}"), (11, order.cl_ord_id), (17, exec_id), (20, "0"),
-        (150, "2"), (39, "2"), (55, "ACME"), (54, "1"), (38, order.qty), (32, qty),
-        (31, price), (151, 0), (14, qty), (6, price), (60, "20261127-15:00:00.000"),
+        (37, f"O{order.pk}"), (11, order.cl_ord_id), (17, exec_id), (20, trans),
+        (150, status), (39, status), (55, "ACME"), (54, "1"), (38, order.qty), (32, qty),
+        (31, price), (151, max(0, order.qty - cum)), (14, cum), (6, price),
+        (60, "20261127-15:00:00.000"),
     ]  # fmt: skip
+    if ref:
+        fields.insert(9, (19, ref))
     if poss_dup:
         fields.insert(3, (43, "Y"))
     return SOH.join(f"{tag}={value}" for tag, value in fields) + SOH
@@ -102,3 +107,49 @@ def test_the_same_execid_with_other_content_is_a_new_fill(orders, caplog):
     assert order.filled_qty == 10 and order.status == OrderStatus.FILLED
     assert any("ExecID 7 reused" in r.getMessage() for r in caplog.records)
     assert ledger.verify_balances() == []
+
+
+def test_a_warning_of_a_batch_that_also_parks_is_logged_once(orders, caplog):
+    """The fast attempt of a batch is rolled back when a message must be parked; the
+    warnings it met are not logged twice."""
+    caplog.set_level(logging.WARNING)
+    first, second, _ = orders
+    inbox.store(session=SESSION, raw=fill(first, 1, "7", 4, cum=4))
+    inbox.store(session=SESSION, raw=fill(first, 2, "7", 6, cum=10, price="100.01"))
+    inbox.store(session=SESSION, raw=fill(second, 3, "8", 25))  # past the quantity: parked
+    assert inbox.apply_pending(SESSION) == 3
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum("ExecID 7 reused" in m for m in messages) == 1
+    assert sum("Parked inbound FIX message" in m for m in messages) == 1
+    first.refresh_from_db()
+    assert first.status == OrderStatus.FILLED and first.filled_qty == 10
+    assert ledger.verify_balances() == []
+
+
+def test_partial_fills_and_a_bust_in_one_batch(orders, caplog):
+    """Holds shrink with each partial fill, and a bust in the same batch as the fill it
+    undoes finds it (what the batch defers is written before a bust): the fast way."""
+    caplog.set_level(logging.DEBUG, logger="trading.routing.inbox")
+    order, other, _ = orders
+    account = order.account
+    for raw in [
+        fill(order, 1, "1", 3, cum=3),
+        fill(order, 2, "2", 3, cum=6, price="99.00"),
+        fill(other, 3, "3", 10),
+        fill(order, 4, "4", 3, cum=3, trans="1", ref="2"),  # the second fill busted
+    ]:
+        inbox.store(session=SESSION, raw=raw)
+    assert inbox.apply_pending(SESSION) == 4
+    assert not any("careful way" in r.getMessage() for r in caplog.records)
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {"applied"}
+    order.refresh_from_db()
+    assert order.filled_qty == 3 and order.status == OrderStatus.PARTIALLY_FILLED
+    assert order.filled_avg_price == Decimal("100.0000")
+    assert Execution.objects.filter(order=order, busted_at__isnull=False).count() == 1
+    position = Position.objects.get(account=account)
+    assert position.qty == 13 and position.avg_cost == Decimal("100.0000")
+    third = orders[2]
+    remaining = (order.held_amount * 7 / 10).quantize(Decimal("0.01"))
+    assert ledger.balances(account).holds == remaining + third.held_amount
+    assert ledger.verify_balances() == []
+    assert "busted" in order.notice

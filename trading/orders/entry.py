@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Sum
 
 from accounts.money import ledger
@@ -280,7 +280,7 @@ def new_cl_ord_id() -> str:
     return f"RT{int(time.time() * 1000):x}{secrets.token_hex(3)}".upper()
 
 
-def _outbox(order: Order, kind: str, cl_ord_id: str, **extra) -> OutboxMessage:
+def _outbox_row(order: Order, kind: str, cl_ord_id: str, **extra) -> OutboxMessage:
     payload = {
         "symbol": order.security.symbol,
         "side": order.side,
@@ -291,9 +291,13 @@ def _outbox(order: Order, kind: str, cl_ord_id: str, **extra) -> OutboxMessage:
         "stop_price": str(order.stop_price) if order.stop_price is not None else None,
         **extra,
     }
-    return OutboxMessage.objects.create(
-        order=order, kind=kind, cl_ord_id=cl_ord_id, payload=payload
-    )
+    return OutboxMessage(order=order, kind=kind, cl_ord_id=cl_ord_id, payload=payload)
+
+
+def _outbox(order: Order, kind: str, cl_ord_id: str, **extra) -> OutboxMessage:
+    message = _outbox_row(order, kind, cl_ord_id, **extra)
+    message.save(force_insert=True)
+    return message
 
 
 def _check_funds(
@@ -445,11 +449,13 @@ def _store(
     user: User | None,
     replaces: Order | None = None,
     hold_now: Decimal | None = None,
+    outbox: dict | None = None,
 ) -> Order:
-    """The order row and its hold (the caller writes the outbox row). `hold` is the
-    order's whole hold; `hold_now` what is set aside now if less (a replacement whose
-    old order was partly filled)."""
-    order = Order.objects.create(
+    """The order row, its hold and its outbox row (`outbox`: the kind and payload of
+    `_outbox_row`, for the order's own ClOrdID), written by one statement. `hold` is the
+    order's whole hold; `hold_now` what is set aside now if less (a replacement whose old
+    order was partly filled)."""
+    order = Order(
         account=account,
         security=security,
         client_order_id=client_order_id,
@@ -467,9 +473,29 @@ def _store(
         replaces=replaces,
     )
     hold_now = hold if hold_now is None else hold_now
-    if hold_now > 0:
-        ledger.place_hold(account, hold_now, Hold.Reason.ORDER, f"order:{order.pk}")
+    outbox = outbox or {"kind": OutboxMessage.Kind.NEW_ORDER}
+    message = _outbox_row(order, cl_ord_id=order.cl_ord_id, **outbox)
+    if connection.vendor == "postgresql":
+        rows = [(order, {})]
+        if hold_now > 0:
+            hold_row = Hold(account=account, amount=hold_now, reason=Hold.Reason.ORDER)
+            rows.append((hold_row, {"reference": "'order:' || o.id"}))
+        rows.append((message, {"order_id": "o.id"}))
+        order.pk = _insert_together(rows)
+        order._state.adding = False
+        order._state.db = connection.alias
+    else:  # SQLite has no data-modifying CTEs: one INSERT each
+        order.save(force_insert=True)
+        if hold_now > 0:
+            ledger.place_hold(account, hold_now, Hold.Reason.ORDER, f"order:{order.pk}")
+        message.order = order
+        message.save(force_insert=True)
+    # A new order replaced by nothing: the API's answer need not ask.
+    Order._meta.get_field("replaced_by").set_cached_value(order, None)
     return order
+
+
+_UNPARSED = "(unparsed)"  # _retried_order: an order has the id, the request did not parse
 
 
 def _retried_order(account: Account, client_order_id, *, symbol, **fields) -> Order | None:
@@ -487,8 +513,8 @@ def _retried_order(account: Account, client_order_id, *, symbol, **fields) -> Or
     if existing is None:
         return None
     errors, qty_value, limit, stop = _field_errors(existing.security, symbol, **fields)
-    if errors:
-        return None  # the checks name the fields
+    if errors:  # the checks will name the fields; if they pass, the id is taken
+        return Order(request_hash=_UNPARSED)
     request = OrderRequest(
         existing.security.symbol,
         fields["side"],
@@ -514,6 +540,39 @@ def _client_order_id_conflict() -> ServiceError:
     )
 
 
+def _insert_together(rows: list[tuple[models.Model, dict[str, str]]]) -> int:
+    """Insert a row and the rows that refer to it in one statement (a chain of data-
+    modifying CTEs), each row's values as `save()` would write them (defaults, auto_now),
+    except the columns given as SQL over `o`, the first row as inserted. Returns the
+    first row's id. One round trip instead of one per row: the order path is bound by
+    the statements it runs (issue 12)."""
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    for obj, computed in rows:
+        meta = obj._meta
+        columns, values = [], []
+        for f in meta.local_concrete_fields:
+            if f.primary_key:
+                continue
+            columns.append(quote(f.column))
+            if f.column in computed:
+                values.append(computed[f.column])
+            else:
+                values.append("%s")
+                params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))
+        parts.append(
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {', '.join(values)}{' FROM o' if parts else ''} RETURNING id"
+        )
+    sql = f"WITH o AS ({parts[0]})"
+    for number, part in enumerate(parts[1:]):
+        sql += f", r{number} AS ({part})"
+    sql += " SELECT id FROM o"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
 @transaction.atomic
 def place_order(
     account: Account,
@@ -530,32 +589,32 @@ def place_order(
 ) -> tuple[Order, bool]:
     """Check, hold and store an order with its outbox row; returns (order, created).
     The same client_order_id with the same content returns the first order; with other
-    content it is refused (409)."""
-    retried = _retried_order(
-        account,
-        client_order_id,
-        symbol=symbol,
-        side=side,
-        order_type=order_type,
-        time_in_force=time_in_force,
-        qty=qty,
-        limit_price=limit_price,
-        stop_price=stop_price,
-    )
-    if retried is not None:
-        return retried, False
+    content it is refused (409). The retry is recognised first, under the account's lock
+    (two at once: the second finds the first's order), before the market's checks."""
+    client_order_id = (client_order_id or "").strip()
+    if len(client_order_id) > 128:
+        raise _invalid("client_order_id", "max_length", "At most 128 characters.")
+    account = ledger.lock_account(account)
+    if client_order_id:
+        retried = _retried_order(
+            account,
+            client_order_id,
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            time_in_force=time_in_force,
+            qty=qty,
+            limit_price=limit_price,
+            stop_price=stop_price,
+        )
+        if retried is not None and retried.request_hash != _UNPARSED:
+            return retried, False
+    else:
+        client_order_id, retried = secrets.token_hex(16), None
     security, quote, request = _checked(
         symbol, side, order_type, time_in_force, qty, limit_price, stop_price
     )
-    client_order_id = (client_order_id or "").strip() or secrets.token_hex(16)
-    if len(client_order_id) > 128:
-        raise _invalid("client_order_id", "max_length", "At most 128 characters.")
-
-    account = ledger.lock_account(account)
-    existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
-    if existing:
-        if existing.request_hash == request.content_hash():
-            return existing, False
+    if retried is not None:  # the id is taken, and these fields did not parse against it
         raise _client_order_id_conflict()
     if account.status != AccountStatus.ACTIVE:
         raise ServiceError(
@@ -567,7 +626,6 @@ def place_order(
 
     hold, commission = _check_funds(account, request, security, quote)
     order = _store(account, security, request, client_order_id, hold, commission, user)
-    _outbox(order, OutboxMessage.Kind.NEW_ORDER, order.cl_ord_id)
     events.record(events.change(order, "pending_new"))
     return order, True
 
@@ -676,13 +734,11 @@ def replace_order(
         user,
         replaces=order,
         hold_now=_unfilled_part(hold, request.qty, order.filled_qty),
-    )
-    _outbox(
-        new,
-        OutboxMessage.Kind.REPLACE,
-        new.cl_ord_id,
-        orig_cl_ord_id=order.cl_ord_id,
-        previous_status=order.status,
+        outbox={
+            "kind": OutboxMessage.Kind.REPLACE,
+            "orig_cl_ord_id": order.cl_ord_id,
+            "previous_status": order.status,
+        },
     )
     order.status = OrderStatus.PENDING_REPLACE
     order.save(update_fields=["status", "updated_at"])

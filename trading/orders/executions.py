@@ -25,16 +25,21 @@ the inbox parks it with the reason for staff, and nothing of it is written.
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.money import ledger
 from accounts.money.models import JournalEntryKind, LedgerAccountKind
+from accounts.opening.models import Account
 from trading.market.calendar import settlement_date
 from trading.orders import events, fees
 from trading.orders.models import (
@@ -89,6 +94,104 @@ class NotYet(Exception):
 
 def default_session() -> str:
     return f"{settings.FIX_SENDER_COMP_ID}->{settings.FIX_TARGET_COMP_ID}"
+
+
+FIRM_LEDGERS = (
+    LedgerAccountKind.CLEARING,
+    LedgerAccountKind.COMMISSION_REVENUE,
+    LedgerAccountKind.REGULATORY_FEES,
+)
+
+
+@dataclass
+class Batch:
+    """What the answers applied in one transaction (an inbox batch) share, so that each
+    costs a few statements rather than twenty:
+
+    - the orders and outbox rows they name, read in one query (what never changes: the
+      order is locked and read again before it is changed);
+    - the accounts whose money they move, locked together at the start in id order (the
+      account lock comes first everywhere, so no cycle), and those accounts' ledgers;
+    - `deferred` (the fast path, no savepoint per answer: any failure redoes the whole
+      batch the careful way): the orders locked so far, kept current in memory; the
+      journal entries, executions, hold changes and "answered" marks, written in bulk
+      by `flush()`.
+    """
+
+    orders: dict[str, Order] = field(default_factory=dict)
+    messages: dict[str, OutboxMessage] = field(default_factory=dict)
+    accounts: set[int] = field(default_factory=set)
+    ledgers: dict[int, list] = field(default_factory=dict)
+    deferred: bool = False
+    locked: dict[int, Order] = field(default_factory=dict)
+    executions: list[Execution] = field(default_factory=list)
+    holds: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    answered: set[str] = field(default_factory=set)
+
+    def flush(self) -> None:
+        """Write what was deferred (executions after their journal entries)."""
+        if not self.deferred:
+            return
+        ledger.flush_entries()
+        if self.executions:
+            Execution.objects.bulk_create(self.executions)
+            self.executions.clear()
+        ledger.adjust_holds(self.holds)
+        self.holds.clear()
+        if self.answered:
+            _mark_answered(self.answered)
+            self.answered.clear()
+
+
+_batch: ContextVar[Batch | None] = ContextVar("executions_batch", default=None)
+
+
+@contextmanager
+def batch(names: Iterable[str], money: Iterable[str] = (), *, deferred: bool = False):
+    """Apply many answers in the caller's transaction: `names` are the ClOrdIDs they
+    name, `money` those of answers that may move money (their accounts are locked now).
+    With `deferred`, the caller must not roll back part of the block (no savepoints):
+    writes are collected and flushed when the block ends."""
+    names, money = set(filter(None, names)), set(filter(None, money))
+    current = Batch(deferred=deferred)
+    if money:  # the accounts first, in id order: the account lock comes first everywhere
+        named = Order.objects.filter(Q(cl_ord_id__in=money) | Q(outbox__cl_ord_id__in=money))
+        current.accounts = set(
+            Account.objects.select_for_update()
+            .filter(pk__in=named.values("account_id"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        current.ledgers = ledger.ledger_accounts_for(current.accounts, *FIRM_LEDGERS)
+    if names:
+        orders = Order.objects.filter(cl_ord_id__in=names).select_related("security", "account")
+        if deferred:  # locked once for the batch, then kept current in memory
+            orders = orders.select_for_update(of=("self",)).order_by("pk")
+        current.orders = {o.cl_ord_id: o for o in orders}
+        if deferred:
+            current.locked = {o.pk: o for o in current.orders.values()}
+        others = names - current.orders.keys()
+        if others:
+            current.messages = {
+                m.cl_ord_id: m
+                for m in OutboxMessage.objects.filter(cl_ord_id__in=others).select_related(
+                    "order__security", "order__account"
+                )
+            }
+    token = _batch.set(current)
+    try:
+        if deferred:
+            with ledger.deferred_entries():
+                yield current
+                current.flush()
+        else:
+            yield current
+    finally:
+        _batch.reset(token)
+
+
+def _message_order(message: OutboxMessage | None) -> Order | None:
+    return message.order if message else None
 
 
 @dataclass(frozen=True)
@@ -191,6 +294,11 @@ def _log_report(report: ExecutionReport, order: Order) -> str | None:
 
 
 def _order_for(cl_ord_id: str) -> Order | None:
+    current = _batch.get()
+    if current is not None:
+        found = current.orders.get(cl_ord_id) or _message_order(current.messages.get(cl_ord_id))
+        if found is not None:
+            return found
     order = Order.objects.filter(cl_ord_id=cl_ord_id).first()
     if order is None:  # a cancel request's ClOrdID names the outbox row, not the order
         message = OutboxMessage.objects.filter(cl_ord_id=cl_ord_id).select_related("order").first()
@@ -199,21 +307,60 @@ def _order_for(cl_ord_id: str) -> Order | None:
 
 
 def _answered(*cl_ord_ids: str) -> None:
-    OutboxMessage.objects.filter(
-        cl_ord_id__in=[c for c in cl_ord_ids if c], answered_at__isnull=True
-    ).update(answered_at=timezone.now())
+    current = _batch.get()
+    if current is not None and current.deferred:
+        current.answered.update(c for c in cl_ord_ids if c)
+    else:
+        _mark_answered(cl_ord_ids)
+
+
+def _mark_answered(cl_ord_ids: Iterable[str]) -> None:
+    """One statement; the rows are locked in id order, as the gateway marks them sent,
+    so the two never wait on each other in a cycle."""
+    names = sorted({c for c in cl_ord_ids if c})
+    if not names:
+        return
+    if connection.vendor != "postgresql":
+        OutboxMessage.objects.filter(cl_ord_id__in=names, answered_at__isnull=True).update(
+            answered_at=timezone.now()
+        )
+        return
+    table = OutboxMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET answered_at = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608
+            "WHERE cl_ord_id = ANY(%s) AND answered_at IS NULL ORDER BY id FOR UPDATE)",
+            [timezone.now(), names],
+        )
 
 
 def _lock(order: Order, account: bool = True) -> Order:
     """Lock the order, after its account unless `account` is False (the account lock
-    comes first everywhere, so two transactions never wait on each other in a cycle)."""
-    if account:
+    comes first everywhere, so two transactions never wait on each other in a cycle).
+    In a batch, an account locked with the batch is not locked again, and on the fast
+    path an order locked before in the batch is the same (current) object."""
+    current = _batch.get()
+    if current is not None and current.deferred and order.pk in current.locked:
+        return current.locked[order.pk]
+    if account and not (current is not None and order.account_id in current.accounts):
         ledger.lock_account(order.account_id)
-    return (
+    locked = (
         Order.objects.select_for_update(of=("self",))
         .select_related("security", "account", "replaces")
         .get(pk=order.pk)
     )
+    if current is not None and current.deferred:
+        current.locked[order.pk] = locked
+    return locked
+
+
+def _adjust_hold(order: Order, amount: Decimal) -> None:
+    """The order's hold set to `amount` (released at zero); deferred on the fast path."""
+    current = _batch.get()
+    if current is not None and current.deferred:
+        current.holds[(order.account_id, f"order:{order.pk}")] = amount
+    else:
+        ledger.adjust_hold(order.account, f"order:{order.pk}", amount)
 
 
 def _remaining_hold(order: Order) -> Decimal:
@@ -226,12 +373,10 @@ def _remaining_hold(order: Order) -> Decimal:
 
 
 def _ledger_lines(order: Order, qty: int, price: Decimal, charges, settles):
-    account = order.account
-    cash, clearing, commission_revenue, regulatory = ledger.ledger_accounts(
-        account,
-        LedgerAccountKind.CLEARING,
-        LedgerAccountKind.COMMISSION_REVENUE,
-        LedgerAccountKind.REGULATORY_FEES,
+    current = _batch.get()
+    found = current.ledgers.get(order.account_id) if current is not None else None
+    cash, clearing, commission_revenue, regulatory = found or ledger.ledger_accounts(
+        order.account, *FIRM_LEDGERS
     )
     principal = (price * qty).quantize(CENT, ROUND_HALF_UP)
     symbol = order.security.symbol
@@ -250,9 +395,50 @@ def _ledger_lines(order: Order, qty: int, price: Decimal, charges, settles):
     return words, lines
 
 
+# One statement (INSERT ... ON CONFLICT DO UPDATE): the position after a fill, computed
+# by PostgreSQL from the row as it is (SET reads the old values). round() rounds half
+# away from zero, as ROUND_HALF_UP does.
+_BUY_POSITION = """
+INSERT INTO {table} AS p (account_id, security_id, qty, avg_cost, realized_pnl)
+VALUES (%(account)s, %(security)s, %(qty)s, round(%(price)s, 4), 0)
+ON CONFLICT (account_id, security_id) DO UPDATE SET
+    qty = p.qty + %(qty)s,
+    avg_cost = CASE WHEN p.qty + %(qty)s = 0 THEN 0
+        ELSE round((p.avg_cost * p.qty + %(price)s * %(qty)s) / (p.qty + %(qty)s), 4) END
+RETURNING p.qty
+"""
+_SELL_POSITION = """
+INSERT INTO {table} AS p (account_id, security_id, qty, avg_cost, realized_pnl)
+VALUES (%(account)s, %(security)s, %(sold)s, 0, round(%(price)s * %(qty)s, 2))
+ON CONFLICT (account_id, security_id) DO UPDATE SET
+    realized_pnl = p.realized_pnl + round((%(price)s - p.avg_cost) * %(qty)s, 2),
+    qty = p.qty - %(qty)s,
+    avg_cost = CASE WHEN p.qty - %(qty)s = 0 THEN 0 ELSE p.avg_cost END
+RETURNING p.qty
+"""
+
+
 def _move_position(order: Order, qty: int, price: Decimal) -> int:
     """The position after a fill of `qty` at `price`, or after a busted fill is undone
     (`qty` < 0). A buy moves the average cost; a sell books realized P&L against it."""
+    if connection.vendor != "postgresql":  # SQLite would compute it in floating point
+        return _move_position_in_python(order, qty, price)
+    sql = _BUY_POSITION if order.side == OrderSide.BUY else _SELL_POSITION
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(table=Position._meta.db_table),
+            {
+                "account": order.account_id,
+                "security": order.security_id,
+                "qty": qty,
+                "sold": -qty,
+                "price": price,
+            },
+        )
+        return cursor.fetchone()[0]
+
+
+def _move_position_in_python(order: Order, qty: int, price: Decimal) -> int:
     position, _ = Position.objects.select_for_update().get_or_create(
         account=order.account, security=order.security
     )
@@ -272,6 +458,7 @@ def _move_position(order: Order, qty: int, price: Decimal) -> int:
         if position.qty == 0:
             position.avg_cost = Decimal("0")
     position.save()
+    return position.qty
     return position.qty
 
 
@@ -298,7 +485,7 @@ def _apply_fill(order: Order, report: ExecutionReport, key: str) -> Execution:
         idempotency_key=ledger_key(key),
         effective_on=trade_date,
     )
-    execution = Execution.objects.create(
+    execution = Execution(
         order=order,
         exec_id=report.exec_id,
         report_key=key,
@@ -309,6 +496,11 @@ def _apply_fill(order: Order, report: ExecutionReport, key: str) -> Execution:
         executed_at=executed_at,
         journal_entry=entry,
     )
+    current = _batch.get()
+    if current is not None and current.deferred:
+        current.executions.append(execution)  # written after its journal entry
+    else:
+        execution.save(force_insert=True)
     execution.position_qty = _move_position(order, qty, price)  # for the trade update
     previous = order.filled_qty
     order.filled_qty = previous + qty
@@ -332,6 +524,9 @@ def _chain(order: Order) -> list[int]:
 def _bust(order: Order, report: ExecutionReport) -> Execution:
     """Undo the fill the report's ExecRefID names: a reversing ledger entry, the position
     and the order's filled quantity back, a notice to the customer."""
+    current = _batch.get()
+    if current is not None:
+        current.flush()  # the fill may be in this batch; its hold is reinstated below
     busted = (
         Execution.objects.select_for_update(of=("self",))
         .filter(
@@ -405,7 +600,7 @@ def apply_report(report: ExecutionReport) -> Applied:
             replaced = _lock(replaced, account=False)
             replaced.status = OrderStatus.REPLACED
             replaced.save(update_fields=["status", "updated_at"])
-            ledger.adjust_hold(replaced.account, f"order:{replaced.pk}", Decimal("0"))
+            _adjust_hold(replaced, Decimal("0"))
             order.filled_qty = replaced.filled_qty
             order.filled_avg_price = replaced.filled_avg_price
 
@@ -502,11 +697,10 @@ def apply_execution_report(report: ExecutionReport) -> Order | None:
 
 def _set_hold(order: Order, reopened: bool = False) -> None:
     amount = _remaining_hold(order)
-    reference = f"order:{order.pk}"
     if reopened and amount > 0:
-        ledger.reinstate_hold(order.account, reference, amount)
+        ledger.reinstate_hold(order.account, f"order:{order.pk}", amount)
     else:
-        ledger.adjust_hold(order.account, reference, amount)
+        _adjust_hold(order, amount)
 
 
 def _acknowledge(order: Order, report: ExecutionReport) -> Order:
@@ -586,7 +780,7 @@ def _refuse_request(message: OutboxMessage | None, order: Order, text: str) -> N
             replacement.status = OrderStatus.REJECTED
             replacement.reject_reason = (text or "Replace rejected by the routing engine")[:300]
             replacement.save(update_fields=["status", "reject_reason", "updated_at"])
-            ledger.adjust_hold(replacement.account, f"order:{replacement.pk}", Decimal("0"))
+            _adjust_hold(replacement, Decimal("0"))
             changes.append(events.change(replacement, "rejected"))
     events.record(*changes)
 
@@ -654,19 +848,22 @@ def apply_message_reject(
     message = None
     if cl_ord_id:
         message = OutboxMessage.objects.filter(cl_ord_id=cl_ord_id).first()
-    if message is None and ref_seq_num is not None:
-        message = (
-            OutboxMessage.objects.filter(session=session, sent_seq_num=ref_seq_num)
-            .order_by("-id")
-            .first()
+
+    def sent_as(seq: int | None) -> OutboxMessage | None:
+        if seq is None:
+            return None
+        return (
+            OutboxMessage.objects.filter(session=session, sent_seq_num=seq).order_by("-id").first()
         )
-    if (
-        message is None
-        and OutboxMessage.objects.filter(
+
+    message = message or sent_as(ref_seq_num)
+    if message is None:
+        if OutboxMessage.objects.filter(
             session=session, sent_at__isnull=True, claimed_until__gt=timezone.now()
-        ).exists()
-    ):
-        raise NotYet(f"35={kind} of MsgSeqNum {ref_seq_num}: a batch is still being sent")
+        ).exists():
+            raise NotYet(f"35={kind} of MsgSeqNum {ref_seq_num}: a batch is still being sent")
+        # The gateway may have marked its batch sent between the two statements above.
+        message = sent_as(ref_seq_num)
     if message is None:
         raise Unapplicable(
             f"35={kind} (RefSeqNum {ref_seq_num}, RefMsgType {ref_msg_type or '?'}, "
@@ -689,7 +886,7 @@ def apply_message_reject(
             order.status = OrderStatus.REJECTED
             order.reject_reason = reason
             order.save(update_fields=["status", "reject_reason", "updated_at"])
-            ledger.adjust_hold(order.account, f"order:{order.pk}", Decimal("0"))
+            _adjust_hold(order, Decimal("0"))
             events.record(events.change(order, "rejected"))
         log.warning(
             "Order %s (ClOrdID %s) rejected by the routing engine (35=%s): %s",

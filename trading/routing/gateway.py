@@ -31,7 +31,7 @@ from datetime import timedelta
 
 import quickfix as qf
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -276,12 +276,12 @@ class Gateway(fix.Application):
             now = timezone.now()
             for row in sent:
                 row.sent_at = now
+            sent.sort(key=lambda r: r.pk)  # locked in id order, as the applier marks answers
             with transaction.atomic():
                 OutboxMessage.objects.bulk_update(sent, ["sent_at", "sent_seq_num"])
-                Order.objects.filter(
-                    pk__in=[r.order_id for r in sent if r.kind == OutboxMessage.Kind.NEW_ORDER],
-                    submitted_at__isnull=True,
-                ).update(submitted_at=now)
+                _mark_submitted(
+                    [r.order_id for r in sent if r.kind == OutboxMessage.Kind.NEW_ORDER], now
+                )
         return len(sent)
 
     def _ask(self, order: Order, cl_ord_id: str) -> None:
@@ -369,6 +369,54 @@ class Gateway(fix.Application):
         RoutingSession.objects.update_or_create(session=self.session, defaults=values)
 
 
+class InboxListener:
+    """Wakes an applier in a process of its own when the gateway stores a message:
+    PostgreSQL LISTEN on a connection of its own (inbox.store NOTIFYs in the INSERT's
+    statement). Elsewhere (SQLite) it only waits, and the applier looks again."""
+
+    def __init__(self) -> None:
+        self.conn = None
+        if connection.vendor == "postgresql":
+            self.conn = connection.Database.connect(
+                **connection.get_connection_params(), autocommit=True
+            )
+            self.conn.execute(f"LISTEN {inbox.NOTIFY_CHANNEL}")
+
+    def wait(self, seconds: float, stop: threading.Event) -> None:
+        if self.conn is None:
+            stop.wait(min(seconds, 0.1))
+            return
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            # In steps of a second at most, so that a stop is seen soon.
+            if any(True for _ in self.conn.notifies(timeout=min(left, 1.0), stop_after=1)):
+                break
+        for _ in self.conn.notifies(timeout=0):  # one wake for all that came meanwhile
+            pass
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def _mark_submitted(order_ids: list[int], now) -> None:
+    """When the orders went to the engine. An order the applier holds (its answer is
+    being applied, which sets submitted_at too) is skipped rather than waited for: the
+    sending loop never waits on the applier, and the two never deadlock."""
+    if not order_ids:
+        return
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time anyway
+        Order.objects.filter(pk__in=order_ids, submitted_at__isnull=True).update(submitted_at=now)
+        return
+    table = Order._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET submitted_at = %s WHERE id IN (SELECT id FROM {table} "  # noqa: S608
+            "WHERE id = ANY(%s) AND submitted_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED)",
+            [now, order_ids],
+        )
+
+
 def apply_inbox(
     stop: threading.Event,
     gateway: "Gateway | None" = None,
@@ -379,23 +427,36 @@ def apply_inbox(
 ) -> None:
     """The applier: apply a session's inbox as it fills, until `stop` is set. In the
     gateway's process the gateway wakes it when a message arrives; on its own
-    (`run_gateway --applier-only`) it looks every `idle_seconds`."""
+    (`run_gateway --applier-only`) PostgreSQL's NOTIFY does (InboxListener), and it
+    looks anyway every `idle_seconds`."""
     session = session or gateway.session
-    wake = gateway.received if gateway else threading.Event()
+    wake = gateway.received if gateway else None
+    listener = None
     try:
         while not stop.is_set():
             close_old_connections()
             try:
+                if wake is None and listener is None:
+                    listener = InboxListener()
                 done = inbox.apply_pending(session, limit=batch)
             except Exception:
                 log.exception("applying the inbox failed; retrying")
                 connections.close_all()
+                if listener is not None:
+                    listener.close()
+                    listener = None
                 done = 0
                 stop.wait(1)
-            if not done:
+            if done or stop.is_set():
+                continue
+            if wake is not None:
                 wake.wait(idle_seconds)
                 wake.clear()
+            elif listener is not None:
+                listener.wait(idle_seconds, stop)
     finally:
+        if listener is not None:
+            listener.close()
         connections.close_all()
 
 

@@ -11,6 +11,8 @@ mid-batch loses nothing: the batch's transaction rolls back and the rows are sti
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -28,6 +30,7 @@ from trading.routing.models import InboundMessage
 log = logging.getLogger(__name__)
 
 ORDER_MESSAGES = {"D", "F", "G"}
+NOTIFY_CHANNEL = "rushtrade_inbox"  # PostgreSQL NOTIFY: a message was stored (payload: session)
 
 
 def store(
@@ -41,11 +44,17 @@ def store(
         fields = {}
     table = InboundMessage._meta.db_table
     seq = fields.get(int(Tag.MSG_SEQ_NUM), "0")
+    insert = (
+        f"INSERT INTO {table} (session, msg_seq_num, msg_type, poss_dup, raw, "  # noqa: S608
+        "received_at, state, reason, cl_ord_id, attempts) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, 0) RETURNING id"
+    )
+    notify = connection.vendor == "postgresql"
+    if notify:  # wakes an applier of its own process (LISTEN) at commit: same statement
+        insert = f"WITH stored AS ({insert}) SELECT id, pg_notify(%s, %s) FROM stored"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (session, msg_seq_num, msg_type, poss_dup, raw, "  # noqa: S608
-            "received_at, state, reason, cl_ord_id, attempts) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, '', %s, 0) RETURNING id",
+            insert,
             [
                 session,
                 int(seq) if seq.isdigit() else 0,
@@ -59,7 +68,8 @@ def store(
                     or fields.get(int(Tag.BUSINESS_REJECT_REF_ID))
                     or ""
                 )[:64],
-            ],
+            ]
+            + ([NOTIFY_CHANNEL, session] if notify else []),
         )
         return cursor.fetchone()[0], fields
 
@@ -147,10 +157,10 @@ def _outcome(applied: executions.Applied) -> Outcome:
     return Outcome(state, order_id=applied.order.pk if applied.order else None)
 
 
-def apply_message(row: InboundMessage) -> Outcome:
+def apply_message(row: InboundMessage, fields: dict[int, str] | None = None) -> Outcome:
     """Apply one stored message (in the caller's transaction); raises Unapplicable or
     ValueError for one to park."""
-    fields = fix.parse_fields(row.raw)
+    fields = fix.parse_fields(row.raw) if fields is None else fields
     kind = fix.required(fields, Tag.MSG_TYPE)
     if kind == "8":
         report = execution_report(fields, session=row.session, received_at=row.received_at)
@@ -171,36 +181,118 @@ def apply_message(row: InboundMessage) -> Outcome:
 
 def apply_pending(session: str, limit: int = 200) -> int:
     """Apply up to `limit` received messages of `session`, oldest first, in one
-    transaction (each in a savepoint, so one that fails is parked alone). Rows another
-    applier holds are skipped. Returns how many were handled."""
-    with transaction.atomic():
-        rows = list(
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .filter(session=session, state=InboundMessage.State.RECEIVED)
-            .order_by("id")[:limit]
-        )
-        if not rows:
-            return 0
-        now = timezone.now()
-        handled = []
-        with ledger.deferred_balances() as pending:
-            for row in rows:
-                if not _apply_row(row, pending, now):
-                    break  # it and the rows after it wait for the next batch, in order
-                handled.append(row)
-        InboundMessage.objects.bulk_update(
-            handled, ["state", "reason", "order", "applied_at", "attempts"], batch_size=500
-        )
-        return len(handled)
+    transaction. Rows another applier holds are skipped. Returns how many were handled.
+
+    First the fast way: the whole batch with no savepoint per message and its writes in
+    bulk (executions.batch(deferred=True)). If any message fails (one to park, one that
+    must wait, or anything unexpected), that transaction is rolled back and the batch is
+    applied again the careful way: each message in a savepoint, so one that fails is
+    parked alone. Either way the outcome is the same; the warnings of a rolled-back
+    attempt are dropped, not logged twice."""
+    try:
+        with held_log_records() as records, transaction.atomic():
+            handled = _take_and_apply(session, limit, fast=True)
+    except Exception as exc:  # the careful way decides (and raises what is not one row's)
+        log.debug("Inbox batch of %s applied the careful way: %r", session, exc)
+        with transaction.atomic():
+            return _take_and_apply(session, limit, fast=False)
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+    return handled
 
 
-def _apply_row(row: InboundMessage, pending: dict, now) -> bool:
+def _take_and_apply(session: str, limit: int, *, fast: bool) -> int:
+    rows = list(
+        InboundMessage.objects.select_for_update(skip_locked=True)
+        .filter(session=session, state=InboundMessage.State.RECEIVED)
+        .order_by("id")[:limit]
+    )
+    if not rows:
+        return 0
+    now = timezone.now()
+    parsed = [(row, _fields(row)) for row in rows]
+    names, money = _names(parsed)
+    handled = (_apply_fast if fast else _apply_careful)(parsed, names, money, now)
+    InboundMessage.objects.bulk_update(
+        handled, ["state", "reason", "order", "applied_at", "attempts"], batch_size=500
+    )
+    return len(handled)
+
+
+def _fields(row: InboundMessage) -> dict[int, str] | None:
+    try:
+        return fix.parse_fields(row.raw)
+    except ValueError:
+        return None  # parked by apply_message, which says why
+
+
+def _names(parsed) -> tuple[set[str], set[str]]:
+    """The ClOrdIDs the messages name, and those of messages that may move money (all
+    but an ExecutionReport that only acknowledges an order)."""
+    names, money = set(), set()
+    for _, fields in parsed:
+        if not fields:
+            continue
+        ids = [fields.get(int(tag), "") for tag in ORDER_TAGS]
+        names.update(ids)
+        if not _acknowledgement(fields):
+            money.update(ids)
+    return names, money
+
+
+ORDER_TAGS = (Tag.CL_ORD_ID, Tag.ORIG_CL_ORD_ID, Tag.BUSINESS_REJECT_REF_ID)
+
+
+def _acknowledgement(fields: dict[int, str]) -> bool:
+    return (
+        fields.get(int(Tag.MSG_TYPE)) == "8"
+        and fields.get(int(Tag.EXEC_TYPE)) == "0"
+        and fields.get(int(Tag.ORD_STATUS)) == "0"
+        and fields.get(int(Tag.EXEC_TRANS_TYPE), executions.NEW) == executions.NEW
+        and fields.get(int(Tag.LAST_SHARES), "0") in ("0", "")
+    )
+
+
+def _apply_fast(parsed, names, money, now) -> list[InboundMessage]:
+    handled = []
+    with (
+        executions.batch(names, money, deferred=True),
+        ledger.deferred_balances(),
+    ):
+        for row, fields in parsed:
+            if fields is None:
+                raise ValueError("malformed")
+            _done(row, apply_message(row, fields), now)
+            handled.append(row)
+    return handled
+
+
+def _apply_careful(parsed, names, money, now) -> list[InboundMessage]:
+    handled = []
+    with executions.batch(names, money), ledger.deferred_balances() as pending:
+        for row, fields in parsed:
+            if not _apply_row(row, fields, pending, now):
+                break  # it and the rows after it wait for the next batch, in order
+            handled.append(row)
+    return handled
+
+
+def _done(row: InboundMessage, outcome: Outcome, now) -> None:
+    row.state, row.reason = outcome.state, outcome.reason
+    row.order_id = outcome.order_id or row.order_id
+    row.applied_at = now
+    row.attempts += 1
+
+
+def _apply_row(row: InboundMessage, fields, pending: dict, now) -> bool:
     """Apply one row in a savepoint; park it (and forget its ledger sums) if it fails.
     False if it must wait (it names a message whose sending is not recorded yet)."""
     before = dict(pending)
     try:
         with transaction.atomic():
-            outcome = apply_message(row)
+            if fields is None:
+                fix.parse_fields(row.raw)  # raises the ValueError that says why
+            outcome = apply_message(row, fields)
     except NotYet:
         pending.clear()
         pending.update(before)
@@ -217,11 +309,36 @@ def _apply_row(row: InboundMessage, pending: dict, now) -> bool:
             row.msg_seq_num,
             exc,
         )
-    row.state, row.reason = outcome.state, outcome.reason
-    row.order_id = outcome.order_id or row.order_id
-    row.applied_at = now
-    row.attempts += 1
+    _done(row, outcome, now)
     return True
+
+
+# While the fast attempt runs, the warnings of this module and of executions are held:
+# logged once it succeeds, dropped if it is rolled back (the careful way logs them).
+_held: ContextVar[list | None] = ContextVar("inbox_held_log_records", default=None)
+
+
+class _HoldRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        held = _held.get()
+        if held is None:
+            return True
+        held.append(record)
+        return False
+
+
+@contextmanager
+def held_log_records():
+    records: list[logging.LogRecord] = []
+    token = _held.set(records)
+    try:
+        yield records
+    finally:
+        _held.reset(token)
+
+
+for _logger in (log, executions.log):
+    _logger.addFilter(_HoldRecords())
 
 
 def retry(rows) -> int:

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if applier_only:
             session = gateway.session_name(config)
             self.stdout.write(f"Inbox applier of {session}")
-            gateway.apply_inbox(stop, session=session, idle_seconds=0.01)
+            gateway.apply_inbox(stop, session=session, idle_seconds=1.0)
             return
         self.stdout.write(
             f"Routing gateway: {config['SenderCompID']} -> "
