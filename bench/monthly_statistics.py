@@ -51,9 +51,9 @@ TRUNCATE trading_monthlystatistics, trading_accountsnapshot, trading_execution,
 
 -- uuid (orders too): the public ids of trading/migrations/0009_public_ids.py.
 INSERT INTO trading_security (uuid, symbol, name, exchange, isin, status, tradable, marginable,
-    shortable, halted, price_increment, reference_price)
+    shortable, halted, is_etf, price_increment, reference_price)
 SELECT gen_random_uuid(), 'B' || i, 'Bench ' || i, 'NYSE', '', 'active', true, true, false,
-       false, 0.01, 10 + (i %% 490)
+       false, false, 0.01, 10 + (i %% 490)
 FROM generate_series(1, 500) i;
 
 -- Accounts opened over the 3 years before the month's end; one in 33 closed at some point.

@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
         "MoneyRangeEnum": "accounts.models.MoneyRange",
         "AgreementEnum": "accounts.models.Agreement",
         "OrderStatusEnum": "trading.orders.models.OrderStatus",
+        # dtbp_check and pdt_check share one set of choices: one name in the schema.
+        "ConfigurationCheckEnum": ["both", "entry", "exit"],
     },
 }
 

@@ -9,7 +9,9 @@ bench/monthly_statistics.py, bench/reconcile.py, bench/streams.py)
 run when DATABASE_URL is one.
 """
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -51,16 +53,46 @@ def run(script: Path, tmp_path: Path) -> subprocess.CompletedProcess:
         parts = urlsplit(database_url)
         name = f"{parts.path.lstrip('/') or 'postgres'}_smoke_{script.stem}"
         env["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
-    return subprocess.run(
+    # Its own process group, so that a run killed at the timeout takes the processes it
+    # started (gunicorn, the gateway, the engine) with it.
+    process = subprocess.Popen(
         [sys.executable, "-u", str(script)],  # unbuffered: a timeout still shows how far
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
+    )
+    try:
         # Generous: bench/orders.py starts gunicorn, a gateway and the engine on a new
         # database, and on a busy 2-core machine that alone has taken 2.5 minutes.
-        timeout=1200,
-    )
+        stdout, stderr = process.communicate(timeout=1200)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        stderr += "\n(killed at the 20-minute timeout)"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything it left running
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def drop_smoke_databases(database_url: str) -> None:
+    """The databases an earlier run left (`<db>_smoke_<script>` and what each script makes
+    from that name): every run starts from new ones, so that a database migrated by an
+    older tree cannot fail, or pass, this one."""
+    import psycopg
+
+    parts = urlsplit(database_url)
+    prefix = f"{parts.path.lstrip('/') or 'postgres'}_smoke_"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        names = conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", [prefix]
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +100,8 @@ def runs(tmp_path_factory):
     """All the scripts started at once, a few at a time (each spends most of its time
     starting Django and migrating its new database); each test waits for its own."""
     postgresql = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    if postgresql:
+        drop_smoke_databases(os.environ["DATABASE_URL"])
     runnable = [s for s in SCRIPTS if postgresql or s.name not in NEEDS_POSTGRESQL]
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         # The longest first: bench/orders.py starts gunicorn, the gateway and the engine.
