@@ -115,3 +115,38 @@ class SecurityFactory(factory.django.DjangoModelFactory):
         from trading.market.securities import reference_price_for
 
         return reference_price_for(self.symbol)
+
+
+def filled_order(account, side, qty, price, exec_id, executed_at=None, symbol="ACME"):
+    """A limit order placed through order entry and filled at once by one ExecutionReport
+    (as the routing engine reports it); returns the Execution."""
+    from decimal import Decimal
+
+    from trading.orders import entry
+    from trading.orders.executions import ExecutionReport, apply_execution_report
+    from trading.orders.models import Execution
+
+    order, _ = entry.place_order(
+        account,
+        account.holders.get(),
+        symbol=symbol,
+        side=side,
+        order_type="limit",
+        limit_price=str(price),
+        time_in_force="day",
+        qty=qty,
+    )
+    apply_execution_report(
+        ExecutionReport(
+            exec_id=exec_id,
+            cl_ord_id=order.cl_ord_id,
+            exec_type="2",
+            ord_status="2",
+            last_qty=qty,
+            last_px=Decimal(str(price)),
+            cum_qty=qty,
+            leaves_qty=0,
+            transact_time=executed_at,
+        )
+    )
+    return Execution.objects.get(exec_id=exec_id)

@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
-from tests.factories import AccountFactory, fund
+from tests.factories import AccountFactory, filled_order, fund
 from trading.market.calendar import nyse
 from trading.market.models import Security
-from trading.orders import entry
-from trading.orders.executions import ExecutionReport, apply_execution_report
 from trading.orders.models import Execution
 
 D = Decimal
@@ -60,27 +58,4 @@ def open_account(opened_at=None, cash="10000.00"):
 
 
 def trade(account, side, qty, price, exec_id, executed_at=None, symbol="ACME") -> Execution:
-    order, _ = entry.place_order(
-        account,
-        account.holders.get(),
-        symbol=symbol,
-        side=side,
-        order_type="limit",
-        limit_price=str(price),
-        time_in_force="day",
-        qty=qty,
-    )
-    apply_execution_report(
-        ExecutionReport(
-            exec_id=exec_id,
-            cl_ord_id=order.cl_ord_id,
-            exec_type="2",
-            ord_status="2",
-            last_qty=qty,
-            last_px=D(price),
-            cum_qty=qty,
-            leaves_qty=0,
-            transact_time=executed_at,
-        )
-    )
-    return Execution.objects.get(exec_id=exec_id)
+    return filled_order(account, side, qty, price, exec_id, executed_at, symbol)

@@ -9,11 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.money import ledger
-from tests.factories import AccountFactory, fund
+from tests.factories import AccountFactory, filled_order, fund
 from trading.market import market_data
 from trading.market.models import DailyClose
-from trading.orders import entry
-from trading.orders.executions import ExecutionReport, apply_execution_report
 from trading.orders.models import Position
 from trading.portfolio import valuation
 
@@ -27,28 +25,7 @@ def previous_close(security, close):
 
 
 def fill(account, side, qty, price, exec_id):
-    order, _ = entry.place_order(
-        account,
-        account.holders.get(),
-        symbol="ACME",
-        side=side,
-        order_type="limit",
-        limit_price=str(price),
-        time_in_force="day",
-        qty=qty,
-    )
-    apply_execution_report(
-        ExecutionReport(
-            exec_id=exec_id,
-            cl_ord_id=order.cl_ord_id,
-            exec_type="2",
-            ord_status="2",
-            last_qty=qty,
-            last_px=D(price),
-            cum_qty=qty,
-            leaves_qty=0,
-        )
-    )
+    filled_order(account, side, qty, price, exec_id)
 
 
 def _client_for(account) -> Client:

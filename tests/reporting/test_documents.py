@@ -10,10 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import AccountFactory, fund
+from tests.factories import AccountFactory, filled_order, fund
 from trading.market.models import DailyClose, Security
-from trading.orders import entry
-from trading.orders.executions import ExecutionReport, apply_execution_report
 from trading.orders.models import Execution
 from trading.reporting import documents
 
@@ -35,29 +33,7 @@ def pdf_text(content: bytes) -> str:
 
 
 def trade(account, side, qty, price, exec_id):
-    order, _ = entry.place_order(
-        account,
-        account.holders.get(),
-        symbol="ACME",
-        side=side,
-        order_type="limit",
-        limit_price=str(price),
-        time_in_force="day",
-        qty=qty,
-    )
-    apply_execution_report(
-        ExecutionReport(
-            exec_id=exec_id,
-            cl_ord_id=order.cl_ord_id,
-            exec_type="2",
-            ord_status="2",
-            last_qty=qty,
-            last_px=D(price),
-            cum_qty=qty,
-            leaves_qty=0,
-        )
-    )
-    return Execution.objects.get(exec_id=exec_id)
+    return filled_order(account, side, qty, price, exec_id)
 
 
 @pytest.fixture
