@@ -207,6 +207,9 @@ def test_a_retry_after_the_close_or_a_halt_gets_its_order_not_an_error(account, 
     with pytest.raises(entry.ServiceError) as exc:  # other content under the id: a conflict
         place(account, order_type="market", limit_price=None, client_order_id="r1", qty=3)
     assert exc.value.code == "client_order_id_conflict" and exc.value.status == 409
+    with pytest.raises(entry.ServiceError) as exc:  # a request that cannot be the first one
+        place(account, order_type="market", limit_price=None, client_order_id="r1", qty="x")
+    assert exc.value.code == "client_order_id_conflict" and exc.value.status == 409
     assert Order.objects.count() == 1
 
 

@@ -495,16 +495,11 @@ def _store(
     return order
 
 
-_UNPARSED = "(unparsed)"  # _retried_order: an order has the id, the request did not parse
-
-
-def _retried_order(account: Account, client_order_id, *, symbol, **fields) -> Order | None:
+def _retried_order(account: Account, client_order_id: str, *, symbol, **fields) -> Order | None:
     """The order a retried request made the first time, recognised before the market's
     checks: a retry that arrives after the close, a halt or a move of the price still gets
-    the order it made, not an error that reads as if there were none."""
-    client_order_id = (client_order_id or "").strip()
-    if not client_order_id:
-        return None
+    the order it made, not an error that reads as if there were none. Any other request
+    under a used id is a conflict (409), whatever else is wrong with it."""
     existing = (
         Order.objects.filter(account=account, client_order_id=client_order_id)
         .select_related("security")
@@ -513,8 +508,8 @@ def _retried_order(account: Account, client_order_id, *, symbol, **fields) -> Or
     if existing is None:
         return None
     errors, qty_value, limit, stop = _field_errors(existing.security, symbol, **fields)
-    if errors:  # the checks will name the fields; if they pass, the id is taken
-        return Order(request_hash=_UNPARSED)
+    if errors:  # cannot be the request that made it: that one passed these checks
+        raise _client_order_id_conflict()
     request = OrderRequest(
         existing.security.symbol,
         fields["side"],
@@ -607,15 +602,13 @@ def place_order(
             limit_price=limit_price,
             stop_price=stop_price,
         )
-        if retried is not None and retried.request_hash != _UNPARSED:
+        if retried is not None:
             return retried, False
     else:
-        client_order_id, retried = secrets.token_hex(16), None
+        client_order_id = secrets.token_hex(16)
     security, quote, request = _checked(
         symbol, side, order_type, time_in_force, qty, limit_price, stop_price
     )
-    if retried is not None:  # the id is taken, and these fields did not parse against it
-        raise _client_order_id_conflict()
     if account.status != AccountStatus.ACTIVE:
         raise ServiceError(
             "account_not_active",
