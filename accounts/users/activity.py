@@ -76,7 +76,6 @@ def record(
         ip_address=address,
         user_agent=agent,
         detail=detail[:200],
-        emailed=kind in NOTIFY,
     )
     if kind in NOTIFY:
         recipients = [a for a in dict.fromkeys([user.email, notify_also]) if a]
@@ -97,6 +96,8 @@ def _send_notice(event: SecurityEvent, recipients: list[str]) -> None:
             None,
             recipients,
         )
+        # Marked once it went out, so that the page and admin say what really happened.
+        SecurityEvent.objects.filter(pk=event.pk).update(emailed=True)
     except Exception:  # the change is made; a mail server down must not undo it
         log.warning(
             "security notice %s (%s) for user %s not sent",

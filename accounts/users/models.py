@@ -112,7 +112,8 @@ class ApiToken(models.Model):
 class SecurityEvent(models.Model):
     """One line of a login's security activity (accounts/users/activity.py): sign-ins and
     failures, two-factor changes, tokens and keys, password and e-mail changes, bank links.
-    Append-only: the portal never changes or deletes a line; the customer sees their own
+    Append-only: the portal never deletes a line nor changes what it says (only `emailed`,
+    once the notice has gone out); the customer sees their own
     on the security page, staff see all in admin (read-only)."""
 
     class Kind(models.TextChoices):

@@ -189,3 +189,21 @@ def test_staff_read_the_activity_in_admin_and_cannot_change_it(client):
     assert event.detail != "x"
     user_page = admin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert "1 events" in user_page.content.decode()
+
+
+def test_a_notice_that_cannot_be_sent_is_not_marked_emailed(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from accounts.users import activity
+
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(activity, "send_mail", down)
+    account = AccountFactory()
+    user = account.holders.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        keys.create_api_key(account, user, "bot")  # the change is made all the same
+    event = SecurityEvent.objects.get(user=user, kind=Kind.API_KEY_CREATED)
+    assert not event.emailed
+    assert "not sent" in caplog.text
