@@ -24,4 +24,4 @@ class TradingConfig(AppConfig):
         from trading import tasks
         from trading.orders import fill_emails
 
-        fill_emails.connect(lambda execution_id: tasks.send_fill_email.delay(execution_id))
+        fill_emails.connect(lambda execution_ids: tasks.send_fill_emails.delay(execution_ids))

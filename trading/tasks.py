@@ -46,21 +46,26 @@ def compute_monthly_statistics(month: str | None = None) -> list[str]:
 
 
 @shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
-def send_fill_email(self, execution_id: int) -> bool:
-    """The e-mail of one fill, unless the account's trade_confirm_email is none."""
+def send_fill_emails(self, execution_ids: list[int]) -> int:
+    """The e-mails of fills written together, each unless its account's
+    trade_confirm_email is none; a mail server that fails is tried again for the fills
+    not yet mailed. Returns how many were sent."""
     from trading.orders import fill_emails
 
-    try:
-        return fill_emails.send_fill_email(execution_id)
-    except OSError as exc:
-        raise self.retry(exc=exc) from exc
+    sent = 0
+    for index, execution_id in enumerate(execution_ids):
+        try:
+            sent += fill_emails.send_fill_email(execution_id)
+        except OSError as exc:
+            raise self.retry(exc=exc, args=[execution_ids[index:]]) from exc
+    return sent
 
 
 __all__ = [
     "compute_monthly_statistics",
     "record_daily_closes",
     "run_clearing_morning",
-    "send_fill_email",
+    "send_fill_emails",
     "take_account_snapshots",
     "write_clearing_files",
 ]

@@ -338,7 +338,7 @@ def test_a_broker_down_costs_the_fill_email_never_the_fill(
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks.send_fill_email, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_fill_emails, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         order = fill(buy(account, 2), price="100.00")
     assert order.status == "filled" and order.executions.count() == 1

@@ -129,3 +129,30 @@ def test_applying_acknowledgements_and_fills(acme, orders_per_account):
     assert Position.objects.get(account=accounts[0]).qty == 2 * orders_per_account
     most = ACK_AND_FILL_STATEMENTS_PER_ORDER * len(orders) + BATCH_OVERHEAD_STATEMENTS
     assert len(captured) <= most
+
+
+def test_fills_applied_in_bulk_are_mailed_too(acme, mailoutbox, django_capture_on_commit_callbacks):
+    """The applier's fast path writes executions in bulk (no post_save): each fill still
+    gets its e-mail, queued once for the batch after it commits."""
+    accounts = [AccountFactory() for _ in range(2)]
+    orders = []
+    for account in accounts:
+        fund(account, Decimal("10000.00"))
+        order, _ = entry.place_order(
+            account,
+            None,
+            symbol="ACME",
+            side="buy",
+            order_type="limit",
+            limit_price="100.00",
+            time_in_force="day",
+            qty=2,
+        )
+        orders.append(order)
+    for i, order in enumerate(orders):
+        inbox.store(session=SESSION, raw=report(order, i + 1, f"m{i}", fill=True))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert inbox.apply_pending(SESSION) == len(orders)
+    assert Order.objects.filter(status=OrderStatus.FILLED).count() == len(orders)
+    assert len(callbacks) == 1  # one task for the batch
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(a.holders.get().email for a in accounts)

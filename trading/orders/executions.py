@@ -41,7 +41,7 @@ from accounts.money import ledger
 from accounts.money.models import JournalEntryKind, LedgerAccountKind
 from accounts.opening.models import Account
 from trading.market.calendar import settlement_date
-from trading.orders import events, fees
+from trading.orders import events, fees, fill_emails
 from trading.orders.models import (
     Execution,
     ExecutionReportLog,
@@ -134,7 +134,8 @@ class Batch:
             return
         ledger.flush_entries()
         if self.executions:
-            Execution.objects.bulk_create(self.executions)
+            written = Execution.objects.bulk_create(self.executions)
+            fill_emails.fills_written([e.pk for e in written])
             self.executions.clear()
         ledger.adjust_holds(self.holds)
         self.holds.clear()
@@ -501,6 +502,7 @@ def _apply_fill(order: Order, report: ExecutionReport, key: str) -> Execution:
         current.executions.append(execution)  # written after its journal entry
     else:
         execution.save(force_insert=True)
+        fill_emails.fills_written([execution.pk])
     execution.position_qty = _move_position(order, qty, price)  # for the trade update
     previous = order.filled_qty
     order.filled_qty = previous + qty

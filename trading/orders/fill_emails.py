@@ -8,7 +8,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models.signals import post_save
 
 from accounts.opening.models import AccountHolder
 from trading.orders.models import AccountConfiguration, Execution
@@ -16,18 +15,24 @@ from trading.orders.models import AccountConfiguration, Execution
 log = logging.getLogger(__name__)
 
 
-def connect(enqueue: Callable[[int], object]) -> None:
-    """After each new execution's transaction commits, `enqueue(execution_id)` (the app
-    passes its Celery task's delay)."""
+_enqueue: Callable[[list[int]], object] | None = None
 
-    def execution_saved(sender, instance: Execution, created: bool, **kwargs) -> None:
-        if created:
-            execution_id = instance.pk
-            # robust: a broker that is down costs the e-mail (logged by Django), never
-            # the fill's applier.
-            transaction.on_commit(lambda: enqueue(execution_id), robust=True)
 
-    post_save.connect(execution_saved, sender=Execution, dispatch_uid="fill-email", weak=False)
+def connect(enqueue: Callable[[list[int]], object]) -> None:
+    """`enqueue(execution_ids)` is called once the transaction that wrote those fills
+    commits (the app passes its Celery task's delay)."""
+    global _enqueue
+    _enqueue = enqueue
+
+
+def fills_written(execution_ids: list[int]) -> None:
+    """Called where executions are written (one by one, or a whole inbox batch in bulk):
+    their e-mails are queued after the commit, one task for the lot. robust: a broker
+    that is down costs the e-mails (logged by Django), never the fills."""
+    if _enqueue is None or not execution_ids:
+        return
+    ids, enqueue = list(execution_ids), _enqueue
+    transaction.on_commit(lambda: enqueue(ids), robust=True)
 
 
 def send_fill_email(execution_id: int) -> bool:
