@@ -48,6 +48,7 @@ class Gateway:
         self.engine = None
 
     def start(self):
+        logons = self.peer.control("session")["logons"]
         self.stop_event = threading.Event()
         self.app = gateway.Gateway(partition=self.partition)
         config = gateway.gateway_config(
@@ -67,6 +68,9 @@ class Gateway:
         for thread in self.threads:
             thread.start()
         assert self.app.logged_on.wait(WAIT), "the gateway did not log on"
+        # Our side is logged on when the peer's Logon arrives, the peer's side a moment
+        # later: a message the peer sends in between waits for a resend (PossDupFlag=Y).
+        self.peer.control("wait_logon", count=logons + 1, timeout=WAIT)
         return self
 
     def stop(self):
@@ -103,6 +107,7 @@ def gateways(tmp_path):
         started.append(gw)
         return gw
 
+    make.started = started
     yield make
     for gw in reversed(started):
         gw.stop()
@@ -256,6 +261,38 @@ def test_a_message_we_do_not_handle_is_kept_parked_and_answered_once(
     assert len(peer.control("received", msg_type="j")["messages"]) == 1
     InboundMessage.objects.filter(msg_type="B").delete()  # seen; the rest must be sound
     status_of(place(account), OrderStatus.FILLED)  # and orders still flow
+    sound(account)
+
+
+def test_a_message_we_first_get_resent_is_answered_once(peer_factory, gateways, account):
+    peer = peer_factory({"mode": "fill"})
+    # Sent before any logon: stored by the peer, it reaches us only through the resend
+    # that our ResendRequest after the logon asks for, with PossDupFlag=Y.
+    assert not peer.control("send", msg_type="B", fields={"148": "Early news"})["delivered"]
+    gateways(peer)
+    until(
+        lambda: InboundMessage.objects.filter(
+            msg_type="B", poss_dup=True, state=InboundMessage.State.PARKED
+        ).exists(),
+        "the resent News message to be parked",
+    )
+    answers = peer.control("wait_received", msg_type="j", count=1, timeout=WAIT)["messages"]
+    assert answers[0]["ref_msg_type"] == "B"
+    # A second resend of the same message (our side asks for everything again) is not
+    # answered a second time.
+    gw = gateways.started[-1]
+    qf.Session.lookupSession(gw.app.session_id).setNextTargetMsgSeqNum(1)
+    peer.control("send", msg_type="1", fields={"112": "again"})  # gap-filled, unanswered
+    until(
+        lambda: InboundMessage.objects.filter(msg_type="B").count() == 2,
+        "the second copy to be stored",
+    )
+    check = f"check-{time.monotonic()}"
+    peer.control("send", msg_type="1", fields={"112": check})
+    peer.control("wait_received", msg_type="0", test_req_id=check, timeout=WAIT)
+    assert len(peer.control("received", msg_type="j")["messages"]) == 1
+    InboundMessage.objects.filter(msg_type="B").delete()  # seen; the rest must be sound
+    status_of(place(account), OrderStatus.FILLED)
     sound(account)
 
 

@@ -92,6 +92,7 @@ class Tag(enum.IntEnum):
     LAST_SHARES = 32
     MSG_SEQ_NUM = 34
     MSG_TYPE = 35
+    SENDING_TIME = 52
     ORDER_ID = 37
     ORDER_QTY = 38
     ORD_STATUS = 39
@@ -102,6 +103,7 @@ class Tag(enum.IntEnum):
     SENDER_COMP_ID = 49
     TARGET_COMP_ID = 56
     POSS_RESEND = 97
+    ORIG_SENDING_TIME = 122
     CXL_REJ_REASON = 102
     CXL_REJ_RESPONSE_TO = 434
     REF_TAG_ID = 371

@@ -192,12 +192,20 @@ class Gateway(fix.Application):
 
     def from_app(self, message, session_id):
         raw = fix.raw_text(message)
-        _, fields = self.db.call(self._store, raw)
+        row_id, fields = self.db.call(self._store, raw)
         self.received.set()
-        kind = fields.get(int(fix.Tag.MSG_TYPE), "")
-        if kind not in ("8", "9", "j") and fields.get(int(fix.Tag.POSS_DUP_FLAG)) != "Y":
-            # Stored and parked; answered once (never a Reject or BusinessMessageReject).
-            raise qf.UnsupportedMessageType()
+        if fields.get(int(fix.Tag.MSG_TYPE), "") in ("8", "9", "j"):
+            return
+        # Another type is stored, parked by the applier and answered once with a
+        # BusinessMessageReject (a Reject or BusinessMessageReject is never answered).
+        # A resent copy (PossDupFlag=Y) is answered too unless an earlier copy was
+        # stored: the engine resends what we never received, e.g. a message it sent
+        # while its side of the logon was not finished.
+        if fields.get(int(fix.Tag.POSS_DUP_FLAG)) == "Y" and self.db.call(
+            self._stored_before, row_id, fields
+        ):
+            return
+        raise qf.UnsupportedMessageType()
 
     def from_admin(self, message, session_id):
         kind = fix.msg_type(message)
@@ -213,6 +221,9 @@ class Gateway(fix.Application):
 
     def _store(self, raw: str):
         return inbox.store(session=self.session, raw=raw)
+
+    def _stored_before(self, row_id: int, fields: dict[int, str]) -> bool:
+        return inbox.stored_before(session=self.session, row_id=row_id, fields=fields)
 
     def _record_session(self, logged_on: bool) -> None:
         now = timezone.now()

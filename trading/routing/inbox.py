@@ -74,6 +74,32 @@ def store(
         return cursor.fetchone()[0], fields
 
 
+def stored_before(*, session: str, row_id: int, fields: dict[int, str]) -> bool:
+    """Whether an earlier copy of this resent message (PossDupFlag=Y) is in the inbox:
+    same session, MsgSeqNum and type, first sent at this copy's OrigSendingTime (an
+    earlier copy's own OrigSendingTime, or its SendingTime when it was the first);
+    sequence numbers start again each FIX session day, so the number alone is not
+    enough. Without OrigSendingTime any earlier copy of the number and type counts."""
+    original = fields.get(int(Tag.ORIG_SENDING_TIME))
+    earlier = InboundMessage.objects.filter(
+        session=session,
+        msg_seq_num=int(fields.get(int(Tag.MSG_SEQ_NUM), "0") or 0),
+        msg_type=fields.get(int(Tag.MSG_TYPE), "?")[:4],
+        id__lt=row_id,
+    ).values_list("raw", flat=True)
+    for raw in earlier:
+        if original is None:
+            return True
+        try:
+            first = fix.parse_fields(raw)
+        except ValueError:
+            continue
+        sent = first.get(int(Tag.ORIG_SENDING_TIME)) or first.get(int(Tag.SENDING_TIME))
+        if sent == original:
+            return True
+    return False
+
+
 def _int(value: str | None) -> int:
     if value in (None, ""):
         return 0

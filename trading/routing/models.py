@@ -44,6 +44,7 @@ class InboundMessage(models.Model):
             ),
             models.Index(fields=["state", "id"], name="inbox_state"),
             models.Index(fields=["cl_ord_id"], name="inbox_cl_ord_id"),
+            models.Index(fields=["session", "msg_seq_num"], name="inbox_seq"),  # resends
         ]
         verbose_name = "inbound FIX message"
 
