@@ -24,7 +24,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.9,<1"
 
 .venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python "$(PYTHON)"
+	$(UV) sync --frozen --compile-bytecode --python "$(PYTHON)"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -33,8 +33,11 @@ node_modules/.installed: package.json package-lock.json
 
 deps: .venv/.synced node_modules/.installed
 
+# Bytecode written ahead: with PYTHONDONTWRITEBYTECODE set (as on CI) every process would
+# compile pandas, fpdf and the rest from source at each start (30-60 s on a busy machine).
 setup: deps
 	mkdir -p var/celery-broker var/cache
+	python -m compileall -q -j 0 accounts trading rushtrade tests bench manage.py
 	DEBUG=$${DEBUG:-1} python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} python manage.py collectstatic --noinput --verbosity 0
 

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
+from django.utils import timezone
 
 from accounts.money import ledger
 from tests.conftest import free_port
@@ -28,6 +29,7 @@ from trading.orders.models import (
     Position,
 )
 from trading.routing import gateway
+from trading.routing.models import RoutingSession
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -53,6 +55,8 @@ class Processes:
             "FIX_HEARTBEAT_INTERVAL": "5",
             "FIX_RECONNECT_INTERVAL": "1",
             "MARKET_DATA_PROVIDER": "tests.fixed_market.AlwaysOpenMarket",
+            "PYTHONUNBUFFERED": "1",  # what a process printed is in its .out at once
+            "PYTHONFAULTHANDLER": "1",  # SIGABRT prints every thread's stack (output())
         }
         self.tmp = tmp_path
         self.running: dict[str, subprocess.Popen] = {}
@@ -86,8 +90,14 @@ class Processes:
         self.running.clear()
 
     def output(self) -> str:
+        """What the processes printed, after each still running has printed where its
+        threads are (faulthandler on SIGABRT): called when a wait failed."""
+        for proc in self.running.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGABRT)
+                proc.wait(10)
         return "\n".join(
-            f"--- {path.name}\n{path.read_text()[-3000:]}" for path in self.tmp.glob("*.out")
+            f"--- {path.name}\n{path.read_text()[-8000:]}" for path in self.tmp.glob("*.out")
         )
 
 
@@ -118,19 +128,32 @@ def place(account, qty):
     )[0]
 
 
+def logged_on_since(since):
+    """The gateway process has logged on since `since` (it writes its RoutingSession)."""
+    return RoutingSession.objects.filter(logged_on=True, logged_on_at__gte=since).exists()
+
+
+# A process start imports Django and the whole portal: seconds on a quiet machine, far
+# more on a busy one. The deadline is for that; the order waits below start after it.
+STARTED_WITHIN = 240
+
+
 def test_gateway_killed_mid_flight_loses_nothing_and_applies_nothing_twice(processes, acme):
     account = AccountFactory()
     fund(account, D("50000.00"))
+    started = timezone.now()
     processes.start("engine")
     processes.start("gateway")
+    assert gateway.wait_for(lambda: logged_on_since(started), STARTED_WITHIN), processes.output()
     first = place(account, 1)
     assert gateway.wait_for(
         lambda: Order.objects.get(pk=first.pk).status == OrderStatus.FILLED, 60
     ), processes.output()
 
-    # A burst, one of them large enough to fill in parts over several engine ticks;
-    # the gateway is killed while it is still sending and applying.
-    burst = [place(account, qty) for qty in [*range(1, 26), 150]]
+    # A burst, one of them large enough to fill in parts over five engine ticks (100
+    # shares a second), so that it is still open when the gateway is killed while it is
+    # sending and applying.
+    burst = [place(account, qty) for qty in [*range(1, 26), 450]]
     assert gateway.wait_for(
         lambda: OutboxMessage.objects.filter(sent_at__isnull=False).count() >= 8, 30
     ), processes.output()
@@ -145,7 +168,9 @@ def test_gateway_killed_mid_flight_loses_nothing_and_applies_nothing_twice(proce
         OrderStatus.PENDING_NEW
     }
 
+    restarted = timezone.now()
     processes.start("gateway")
+    assert gateway.wait_for(lambda: logged_on_since(restarted), STARTED_WITHIN), processes.output()
     everything = [first, *burst, *waiting]
     assert gateway.wait_for(
         lambda: Order.objects.filter(status=OrderStatus.FILLED).count() == len(everything), 90
@@ -156,7 +181,7 @@ def test_gateway_killed_mid_flight_loses_nothing_and_applies_nothing_twice(proce
         assert order.filled_qty == order.qty
         assert order.executions.aggregate(q=Sum("qty"))["q"] == order.qty
     assert Execution.objects.aggregate(q=Sum("qty"))["q"] == total
-    assert Execution.objects.count() == len(everything) + 1  # 150 shares: 100 + 50
+    assert Execution.objects.count() == len(everything) + 4  # 450 shares: 4 x 100 + 50
     assert Position.objects.get(account=account).qty == total
     assert ExecutionReportLog.objects.count() >= Execution.objects.count()
     balances = ledger.account_balances(account)
