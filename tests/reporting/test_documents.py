@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tests.factories import AccountFactory, filled_order, fund
 from trading.market.models import DailyClose, Security
+from trading.orders.executions import CANCEL, ExecutionReport, apply_execution_report
 from trading.orders.models import Execution
 from trading.reporting import documents
 
@@ -109,6 +110,29 @@ def test_statement_figures(account, market):
     ]
     assert statement.closing_equity == D("5004.00")
     assert [line.kind for line in statement.lines] == ["Deposit", "Purchase"]
+
+
+def test_a_busted_fill_is_no_holding_on_the_statement(account, market):
+    trade(account, "buy", 10, "99.50", "S1")
+    second = trade(account, "buy", 5, "99.50", "S2")
+    apply_execution_report(
+        ExecutionReport(
+            exec_id="S2B",
+            cl_ord_id=second.order.cl_ord_id,
+            exec_type="H",
+            ord_status="2",
+            last_qty=0,
+            last_px=D("0"),
+            cum_qty=0,
+            leaves_qty=0,
+            exec_trans_type=CANCEL,
+            exec_ref_id="S2",
+        )
+    )
+    assert Execution.objects.get(exec_id="S2").busted_at is not None
+    today = timezone.localdate()
+    statement = documents.statement(account, today.year, today.month)
+    assert [(h.symbol, h.qty) for h in statement.holdings] == [("ACME", 10)]
 
 
 def test_past_month_statement_uses_that_months_close(customer, account):

@@ -328,6 +328,7 @@ def statement(account: Account, year: int, month: int) -> Statement:
     )
     traded = (
         Execution.objects.filter(order__account=account, executed_at__lt=ends)
+        .exclude(busted_at__lt=ends)  # a fill busted by then holds nothing at the end
         .values("order__security")
         .annotate(qty=Sum(signed))
         .values_list("order__security", "qty")

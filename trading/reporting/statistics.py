@@ -138,12 +138,17 @@ def month_figures(month: date) -> Figures:
     assets = AccountSnapshot.objects.filter(date=as_of).aggregate(
         total=Sum("equity", output_field=money)
     )["total"]
-    trading = Execution.objects.filter(executed_at__gte=start, executed_at__lt=end).aggregate(
-        trades=Count("order_id", distinct=True),
-        shares=Sum("qty"),
-        dollars=Sum(
-            F("qty") * F("price"), output_field=DecimalField(max_digits=24, decimal_places=4)
-        ),
+    # A fill busted within the month was no trade (the engine took it back).
+    trading = (
+        Execution.objects.filter(executed_at__gte=start, executed_at__lt=end)
+        .exclude(busted_at__lt=end)
+        .aggregate(
+            trades=Count("order_id", distinct=True),
+            shares=Sum("qty"),
+            dollars=Sum(
+                F("qty") * F("price"), output_field=DecimalField(max_digits=24, decimal_places=4)
+            ),
+        )
     )
     return Figures(
         accounts_open=accounts["open"],
