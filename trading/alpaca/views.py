@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rushtrade.parsers import BoundedJSONParser
+from rushtrade.schema import AutoSchema
 from trading.alpaca import (
     configurations,
     data,
@@ -68,7 +69,36 @@ def q(name: str, description: str, kind=OpenApiTypes.STR) -> OpenApiParameter:
     return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description)
 
 
+class AlpacaAutoSchema(AutoSchema):
+    """Alpaca's errors in the schema (rushtrade/schema.py): a bad path value (a symbol
+    that cannot be one) is a 400 like a bad parameter, and Alpaca answers a parameter or
+    body it cannot accept with 422 as often as with 400; every call may meet the rate
+    limit."""
+
+    error_serializer = s.AlpacaErrorSerializer
+    descriptions = {
+        400: "Malformed body or parameter: 40010000 / 40010001",
+        401: "Unknown or revoked key: 40110000",
+        403: "Forbidden: 40310000",
+        404: "Not found: 40410000",
+        409: "Conflict",
+        422: "Invalid or unsupported value: 40010001 / 42210000",
+        429: "Over the key's rate limit: 42910000 (see the X-RateLimit-* headers)",
+    }
+
+    def error_statuses(self) -> list[int]:
+        statuses = [401, 429]
+        if self.reads_input() or self.has_path_parameters():
+            statuses.append(400)
+        if self.reads_input():
+            statuses.append(422)
+        if self.has_path_parameters():
+            statuses.append(404)
+        return statuses
+
+
 class AlpacaView(APIView):
+    schema = AlpacaAutoSchema()
     authentication_classes = [AlpacaKeyAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [BoundedJSONParser]
@@ -474,7 +504,7 @@ class LatestBarView(AlpacaView):
 class SnapshotsView(AlpacaView):
     @doc(
         "Snapshots: latest trade and quote, minute bar, daily bar and the day before's",
-        {200: s.AlpacaSnapshotsSerializer},
+        {200: s.SNAPSHOTS_SCHEMA},
         DATA_TAG,
         parameters=[SYMBOLS, FEED],
     )
