@@ -65,8 +65,8 @@ def doc(summary: str, responses: dict | None = None, tag: str = TAG, **kwargs):
     )
 
 
-def q(name: str, description: str, kind=OpenApiTypes.STR) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description)
+def q(name: str, description: str, kind=OpenApiTypes.STR, **schema) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **schema)
 
 
 class AlpacaAutoSchema(AutoSchema):
@@ -430,11 +430,16 @@ PAGE_PARAMETERS = [
     q("end", "RFC 3339 time (default: now)"),
     q("limit", "Items per page across the symbols (1000; up to 10000)", OpenApiTypes.INT),
     q("page_token", "next_page_token of the previous page"),
-    q("sort", "asc (default) or desc"),
+    q("sort", "asc (default) or desc", enum=["asc", "desc"]),
     FEED,
 ]
 BAR_PARAMETERS = [
-    q("timeframe", "1Min to 59Min, 1Hour to 23Hour, or 1Day (also 5T, 1H, 1D)"),
+    q(
+        "timeframe",
+        "1Min to 59Min, 1Hour to 23Hour, or 1Day (also 5T, 1H, 1D)",
+        pattern=r"^(([1-9]|[1-5][0-9])(Min|T)|([1-9]|1[0-9]|2[0-3])(Hour|H)|1(Day|D))$",
+        required=True,  # as Alpaca's: without one the answer is a 400
+    ),
     *PAGE_PARAMETERS,
     q("adjustment", "Accepted and ignored: no corporate actions here"),
 ]
