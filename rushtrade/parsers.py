@@ -1,11 +1,15 @@
-"""A JSON parser with limits: a body over API_MAX_JSON_BYTES or nested deeper than
-API_MAX_JSON_DEPTH is a 400, not a 500 (Python's parser raises RecursionError on
-`[` x 5,000) and not minutes of work."""
+"""Limits on what a request may carry. A JSON body over API_MAX_JSON_BYTES or nested
+deeper than API_MAX_JSON_DEPTH is a 400, not a 500 (Python's parser raises RecursionError
+on `[` x 5,000) and not minutes of work. A NUL character in the query string or in a JSON
+string is a 400 too: PostgreSQL's text cannot hold one, so it would otherwise fail the
+first query that compares with it (Django's forms and DRF's CharField refuse it already;
+query parameters and the /v2 bodies read without a serializer did not)."""
 
 import json
 import logging
 
 from django.conf import settings
+from django.utils.deprecation import MiddlewareMixin
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
@@ -18,6 +22,26 @@ class BodyTooLarge(exceptions.ParseError):
 
 class BodyTooDeep(exceptions.ParseError):
     default_code = "body_too_deep"
+
+
+class NulCharacter(exceptions.ParseError):
+    default_code = "nul_character"
+
+
+def has_nul(data) -> bool:
+    """Whether a NUL character is in any string (key or value) of parsed JSON."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def json_depth_exceeds(data, most: int) -> bool:
@@ -64,8 +88,27 @@ class BoundedJSONParser(JSONParser):
             raise BodyTooDeep(
                 f"The request body nests deeper than {settings.API_MAX_JSON_DEPTH} levels."
             )
+        if has_nul(data):
+            log.warning("JSON body refused on %s: a NUL character", getattr(request, "path", ""))
+            raise NulCharacter("The request body contains a NUL character (\\u0000).")
         return data
 
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
+
+
+class NulInQueryMiddleware(MiddlewareMixin):
+    """A query string with a NUL character (`%00`) is answered 400 (Alpaca's body under
+    /v2/, the API's under /api/, the error page elsewhere) before any view reads it."""
+
+    def process_request(self, request):
+        if not request.META.get("QUERY_STRING") or not any(
+            "\x00" in k or "\x00" in v for k, vs in request.GET.lists() for v in vs
+        ):
+            return None
+        # Imported here: rushtrade.errors imports DRF, whose settings import this module.
+        from rushtrade.errors import handler400
+
+        log.warning("request refused: a NUL character in the query string of %s", request.path)
+        return handler400(request)

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "trading.alpaca.middleware.AlpacaErrorBodyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "rushtrade.headers.PermissionsPolicyMiddleware",
+    # A NUL character in a query parameter is a 400 (rushtrade/parsers.py).
+    "rushtrade.parsers.NulInQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -286,7 +288,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "rushtrade.schema.AutoSchema",
     "EXCEPTION_HANDLER": "rushtrade.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }

@@ -15,35 +15,16 @@ from trading.market import watchlist
 from trading.market.models import Security, Watchlist, WatchlistItem
 from trading.orders.models import Order
 
+from . import alpaca_entities
 from .test_alpaca_api import D, buy, client_for
 from .test_alpaca_errors import alpaca_body
 
 pytestmark = pytest.mark.django_db
 
-# Alpaca's documented fields (alpaca-docs data/webapi/entities/account-configurations-v2.yaml,
-# watchlist.yaml and asset-v2.yaml).
-CONFIGURATION_FIELDS = {
-    "dtbp_check",
-    "trade_confirm_email",
-    "suspend_trade",
-    "no_shorting",
-    "fractional_trading",
-    "max_margin_multiplier",
-    "pdt_check",
-}
-WATCHLIST_FIELDS = {"id", "created_at", "updated_at", "name", "account_id", "assets"}
-ASSET_FIELDS = {
-    "id",
-    "class",
-    "exchange",
-    "symbol",
-    "status",
-    "tradable",
-    "marginable",
-    "shortable",
-    "easy_to_borrow",
-    "fractionable",
-}
+# Alpaca's documented fields (tests/alpaca/alpaca_entities.py, from alpaca-docs).
+CONFIGURATION_FIELDS = set(alpaca_entities.ACCOUNT_CONFIGURATIONS)
+WATCHLIST_FIELDS = set(alpaca_entities.WATCHLIST)
+ASSET_FIELDS = set(alpaca_entities.ASSET)
 
 
 @pytest.fixture

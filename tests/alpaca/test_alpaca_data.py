@@ -27,6 +27,7 @@ from trading.orders.executions import ExecutionReport, apply_execution_report
 from trading.orders.models import Execution
 from trading.simulation.market import SimulatedMarket
 
+from . import alpaca_entities
 from .test_alpaca_api import buy, client_for
 from .test_alpaca_errors import alpaca_body
 
@@ -34,10 +35,11 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 NY = ZoneInfo("America/New_York")
 ROOT = Path(__file__).resolve().parents[2]
-BAR_FIELDS = {"t", "o", "h", "l", "c", "v", "n", "vw"}  # bars-v2-item (+ n, vw)
-QUOTE_FIELDS = {"t", "ax", "ap", "as", "bx", "bp", "bs", "c", "z"}  # quotes-v2-item (+ z)
-TRADE_FIELDS = {"t", "x", "p", "s", "c", "i", "z"}  # trades-v2-item
-SNAPSHOT_FIELDS = {"latestTrade", "latestQuote", "minuteBar", "dailyBar", "prevDailyBar"}
+# Alpaca's documented fields (tests/alpaca/alpaca_entities.py, from alpaca-docs).
+BAR_FIELDS = set(alpaca_entities.BAR)  # bars-v2-item (+ n, vw)
+QUOTE_FIELDS = set(alpaca_entities.QUOTE)  # quotes-v2-item (+ z)
+TRADE_FIELDS = set(alpaca_entities.TRADE)  # trades-v2-item
+SNAPSHOT_FIELDS = set(alpaca_entities.SNAPSHOT)
 TUESDAY = "2026-11-24"  # a full session, 14:30 to 21:00 UTC
 SESSION = f"start={TUESDAY}T14:00:00Z&end={TUESDAY}T21:00:00Z"
 

@@ -1,5 +1,6 @@
 """No 500 on any input: JSON too large or too deep is a 400 naming the problem; dates
-outside 1900-2199 are refused naming the parameter."""
+outside 1900-2199 are refused naming the parameter; a NUL character in a query string or
+a JSON string is a 400."""
 
 import logging
 
@@ -98,3 +99,50 @@ def test_v2_dates_with_trailing_text_are_422_naming_the_parameter(v2, query, par
 def test_v2_date_may_be_a_date_or_a_time(v2):
     for value in ("2024-01-31", "2024-01-31T10:00:00Z", "2024-01-31T10:00:00-05:00"):
         assert v2.get(f"/v2/account/activities?date={value}").status_code == 200
+
+
+# A NUL character: PostgreSQL's text cannot hold one (schemathesis found the 500s).
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/watchlists:by_name?name=a%00b",
+        "/v2/orders:by_client_order_id?client_order_id=%00",
+        "/v2/assets?exchange=NY%00SE",
+    ],
+)
+def test_a_nul_in_a_v2_query_is_alpacas_400(v2, path, caplog):
+    with caplog.at_level(logging.WARNING):
+        response = v2.get(path)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == 40010000 and response.json()["message"]
+    assert any("NUL" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+def test_a_nul_in_an_api_query_is_the_apis_400():
+    api = APIClient()
+    api.force_authenticate(UserFactory())
+    response = api.get("/api/v1/quotes?symbols=AC%00ME")
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+
+
+def test_a_nul_in_a_page_query_is_a_400_page(client):
+    client.force_login(UserFactory())
+    response = client.get("/?q=%00")
+    assert response.status_code == 400 and b"<html" in response.content.lower()
+
+
+def test_a_query_without_nul_is_untouched(v2):
+    assert v2.get("/v2/watchlists:by_name?name=Main%20list").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"name": "a\\u0000b"}', '{"name": "x", "symbols": ["AC\\u0000ME"]}', '{"a\\u0000": 1}'],
+)
+def test_a_nul_in_a_json_string_is_a_400(v2, body):
+    response = v2.post("/v2/watchlists", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == 40010000 and "NUL" in response.json()["message"]

@@ -1,5 +1,8 @@
 """In a real browser: set up an authenticator app from the security page, sign out, sign
-in with password and code; a recovery code signs in too. No CSP violation on the way."""
+in with password and code; a recovery code signs in too; add a passkey (Chromium's
+virtual authenticator, through the DevTools Protocol), sign out, sign in with password
+and passkey. No CSP violation on the way. (Passkey sign-in without a password is off:
+MFA_PASSKEY_LOGIN_ENABLED.)"""
 
 import pytest
 
@@ -87,3 +90,72 @@ def test_sign_in_with_a_recovery_code(live_server, page):
     page.wait_for_url(live_server.url + "/")
     assert page.get_by_test_id("logged-in-email").inner_text() == user.email
     assert violations == []
+
+
+def add_virtual_authenticator(page) -> tuple[object, str]:
+    """A platform authenticator in this tab (Chrome DevTools Protocol's WebAuthn domain):
+    CTAP2 over an internal transport, with resident keys and user verification, that
+    answers every request at once as if the customer had touched it."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    found = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, found["authenticatorId"]
+
+
+def test_enrol_a_passkey_then_sign_in_with_it(live_server, page, settings):
+    """On the MFA page a customer adds a passkey (the browser's WebAuthn call answered by
+    a virtual authenticator), signs out, and signs in with password and passkey."""
+    from allauth.mfa.models import Authenticator
+
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True  # the test server is http://localhost
+    violations = watch_csp(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    cdp, authenticator_id = add_virtual_authenticator(page)
+    user = UserFactory()
+    base = live_server.url
+    log_in(page, base, user.email)
+    page.wait_for_url(base + "/")
+
+    page.goto(base + "/security/")
+    page.get_by_test_id("mfa-set-up").click()
+    page.wait_for_url("**/accounts/2fa/")
+    page.get_by_role("link", name="Add").click()
+    if "/reauthenticate/" in page.url:
+        page.locator("#id_password").fill(PASSWORD)
+        page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/2fa/webauthn/add/**")
+    page.get_by_label("Name").fill("Laptop")
+    page.locator("#mfa_webauthn_add").click()
+    page.wait_for_url(lambda url: "/webauthn/add/" not in url)
+    passkey = Authenticator.objects.get(user=user, type=Authenticator.Type.WEBAUTHN)
+    assert passkey.wrap().name == "Laptop"
+    credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
+    assert len(credentials["credentials"]) == 1  # the key lives in the authenticator
+
+    page.goto(base + "/security/")
+    assert "passkey “Laptop”" in page.get_by_test_id("mfa-status").inner_text()
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(base + "/")
+
+    log_in(page, base, user.email)
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.locator("#mfa_webauthn_authenticate").click()
+    page.wait_for_url(base + "/")
+    assert page.get_by_test_id("logged-in-email").inner_text() == user.email
+    credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
+    assert credentials["credentials"][0]["signCount"] >= 1  # it signed the sign-in
+    assert violations == [] and errors == []

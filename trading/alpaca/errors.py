@@ -24,6 +24,9 @@ UNPROCESSABLE = 42210000
 RATE_LIMITED = 42910000
 INTERNAL = 50010000
 
+# Refusals of our JSON parser (rushtrade/parsers.py) whose message says what to fix.
+OUR_PARSE_CODES = ("body_too_large", "body_too_deep", "nul_character")
+
 # Our service error codes that Alpaca answers with 403 (the account may not do this).
 FORBIDDEN_CODES = {
     "insufficient_buying_power",
@@ -104,7 +107,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, exceptions.PermissionDenied):
         response.data = body(FORBIDDEN, "forbidden")
     elif isinstance(exc, exceptions.ParseError):
-        detail = str(exc.detail) if exc.get_codes() in ("body_too_large", "body_too_deep") else ""
+        detail = str(exc.detail) if exc.get_codes() in OUR_PARSE_CODES else ""
         response.data = body(MALFORMED, detail or "request body format is invalid")
     elif isinstance(exc, exceptions.ValidationError):
         response.status_code = 422

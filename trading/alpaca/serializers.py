@@ -185,39 +185,76 @@ class AlpacaCalendarDaySerializer(serializers.Serializer):
     settlement_date = serializers.DateField(allow_null=True)
 
 
+class AlpacaBarSerializer(serializers.Serializer):
+    """bars-v2-item: open, high, low, close, volume, trade count, volume-weighted price."""
+
+    t = serializers.DateTimeField()
+    o = serializers.FloatField()
+    h = serializers.FloatField()
+    l = serializers.FloatField()  # noqa: E741 (Alpaca's name)
+    c = serializers.FloatField()
+    v = serializers.IntegerField()
+    n = serializers.IntegerField()
+    vw = serializers.FloatField()
+
+
+class AlpacaQuoteSerializer(serializers.Serializer):
+    """quotes-v2-item: ask and bid exchange, price and size; conditions; tape."""
+
+    t = serializers.DateTimeField()
+    ax = serializers.CharField()
+    ap = serializers.FloatField()
+    # "as" is a Python keyword: added below
+    bx = serializers.CharField()
+    bp = serializers.FloatField()
+    bs = serializers.IntegerField()
+    c = serializers.ListField(child=serializers.CharField())
+    z = serializers.CharField(required=False)
+
+
+AlpacaQuoteSerializer._declared_fields["as"] = serializers.IntegerField()
+
+
+class AlpacaTradeSerializer(serializers.Serializer):
+    """trades-v2-item: exchange, price, size, conditions, trade id, tape."""
+
+    t = serializers.DateTimeField()
+    x = serializers.CharField()
+    p = serializers.FloatField()
+    s = serializers.IntegerField()
+    c = serializers.ListField(child=serializers.CharField())
+    i = serializers.IntegerField()
+    z = serializers.CharField()
+
+
 class AlpacaLatestQuotesSerializer(serializers.Serializer):
-    quotes = serializers.DictField(
-        child=serializers.DictField(), help_text="symbol → {t, ap, as, ax, bp, bs, bx, c, z}"
-    )
+    quotes = serializers.DictField(child=AlpacaQuoteSerializer(), help_text="symbol → quote")
 
 
 class AlpacaLatestQuoteSerializer(serializers.Serializer):
     symbol = serializers.CharField()
-    quote = serializers.DictField()
+    quote = AlpacaQuoteSerializer()
 
 
 class AlpacaLatestTradesSerializer(serializers.Serializer):
-    trades = serializers.DictField(
-        child=serializers.DictField(), help_text="symbol → {t, p, s, x, i, c, z}"
-    )
+    trades = serializers.DictField(child=AlpacaTradeSerializer(), help_text="symbol → trade")
 
 
 class AlpacaLatestTradeSerializer(serializers.Serializer):
     symbol = serializers.CharField()
-    trade = serializers.DictField()
+    trade = AlpacaTradeSerializer()
 
 
 class AlpacaBarsSerializer(serializers.Serializer):
     bars = serializers.DictField(
-        child=serializers.ListField(child=serializers.DictField()),
-        help_text="symbol → [{t, o, h, l, c, v, n, vw}]",
+        child=serializers.ListField(child=AlpacaBarSerializer()), help_text="symbol → bars"
     )
     next_page_token = serializers.CharField(allow_null=True)
 
 
 class AlpacaSymbolBarsSerializer(serializers.Serializer):
     symbol = serializers.CharField()
-    bars = serializers.ListField(child=serializers.DictField())
+    bars = AlpacaBarSerializer(many=True)
     next_page_token = serializers.CharField(allow_null=True)
 
 
@@ -252,46 +289,52 @@ class AlpacaWatchlistSymbolSerializer(serializers.Serializer):
 
 
 class AlpacaLatestBarsSerializer(serializers.Serializer):
-    bars = serializers.DictField(
-        child=serializers.DictField(), help_text="symbol → {t, o, h, l, c, v, n, vw}"
-    )
+    bars = serializers.DictField(child=AlpacaBarSerializer(), help_text="symbol → minute bar")
 
 
 class AlpacaLatestBarSerializer(serializers.Serializer):
     symbol = serializers.CharField()
-    bar = serializers.DictField()
+    bar = AlpacaBarSerializer()
 
 
 class AlpacaSnapshotSerializer(serializers.Serializer):
+    """snapshot-ticker-v2; `symbol` only in the answer for one symbol."""
+
     symbol = serializers.CharField(required=False)
-    latestTrade = serializers.DictField(allow_null=True)
-    latestQuote = serializers.DictField(allow_null=True)
-    minuteBar = serializers.DictField(allow_null=True)
-    dailyBar = serializers.DictField(allow_null=True)
-    prevDailyBar = serializers.DictField(allow_null=True)
+    latestTrade = AlpacaTradeSerializer(allow_null=True)
+    latestQuote = AlpacaQuoteSerializer(allow_null=True)
+    minuteBar = AlpacaBarSerializer(allow_null=True)
+    dailyBar = AlpacaBarSerializer(allow_null=True)
+    prevDailyBar = AlpacaBarSerializer(allow_null=True)
 
 
-class AlpacaSnapshotsSerializer(serializers.Serializer):
-    SYMBOL = serializers.DictField(help_text="One key per symbol: its snapshot")
+# GET /v2/stocks/snapshots: one key per symbol, its snapshot (no other keys). A schema of
+# its own: drf-spectacular takes no bare DictField as an answer. The component is the one
+# GET /v2/stocks/{symbol}/snapshot registers.
+SNAPSHOTS_SCHEMA = {
+    "type": "object",
+    "description": "symbol → snapshot",
+    "additionalProperties": {"$ref": "#/components/schemas/AlpacaSnapshot"},
+}
 
 
 class AlpacaQuotesSerializer(serializers.Serializer):
-    quotes = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    quotes = serializers.DictField(child=serializers.ListField(child=AlpacaQuoteSerializer()))
     next_page_token = serializers.CharField(allow_null=True)
 
 
 class AlpacaSymbolQuotesSerializer(serializers.Serializer):
     symbol = serializers.CharField()
-    quotes = serializers.ListField(child=serializers.DictField())
+    quotes = AlpacaQuoteSerializer(many=True)
     next_page_token = serializers.CharField(allow_null=True)
 
 
 class AlpacaTradesSerializer(serializers.Serializer):
-    trades = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    trades = serializers.DictField(child=serializers.ListField(child=AlpacaTradeSerializer()))
     next_page_token = serializers.CharField(allow_null=True)
 
 
 class AlpacaSymbolTradesSerializer(serializers.Serializer):
     symbol = serializers.CharField()
-    trades = serializers.ListField(child=serializers.DictField())
+    trades = AlpacaTradeSerializer(many=True)
     next_page_token = serializers.CharField(allow_null=True)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rushtrade.parsers import BoundedJSONParser
+from rushtrade.schema import AutoSchema
 from trading.alpaca import (
     configurations,
     data,
@@ -64,11 +65,40 @@ def doc(summary: str, responses: dict | None = None, tag: str = TAG, **kwargs):
     )
 
 
-def q(name: str, description: str, kind=OpenApiTypes.STR) -> OpenApiParameter:
-    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description)
+def q(name: str, description: str, kind=OpenApiTypes.STR, **schema) -> OpenApiParameter:
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **schema)
+
+
+class AlpacaAutoSchema(AutoSchema):
+    """Alpaca's errors in the schema (rushtrade/schema.py): a bad path value (a symbol
+    that cannot be one) is a 400 like a bad parameter, and Alpaca answers a parameter or
+    body it cannot accept with 422 as often as with 400; every call may meet the rate
+    limit."""
+
+    error_serializer = s.AlpacaErrorSerializer
+    descriptions = {
+        400: "Malformed body or parameter: 40010000 / 40010001",
+        401: "Unknown or revoked key: 40110000",
+        403: "Forbidden: 40310000",
+        404: "Not found: 40410000",
+        409: "Conflict",
+        422: "Invalid or unsupported value: 40010001 / 42210000",
+        429: "Over the key's rate limit: 42910000 (see the X-RateLimit-* headers)",
+    }
+
+    def error_statuses(self) -> list[int]:
+        statuses = [401, 429]
+        if self.reads_input() or self.has_path_parameters():
+            statuses.append(400)
+        if self.reads_input():
+            statuses.append(422)
+        if self.has_path_parameters():
+            statuses.append(404)
+        return statuses
 
 
 class AlpacaView(APIView):
+    schema = AlpacaAutoSchema()
     authentication_classes = [AlpacaKeyAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [BoundedJSONParser]
@@ -400,11 +430,16 @@ PAGE_PARAMETERS = [
     q("end", "RFC 3339 time (default: now)"),
     q("limit", "Items per page across the symbols (1000; up to 10000)", OpenApiTypes.INT),
     q("page_token", "next_page_token of the previous page"),
-    q("sort", "asc (default) or desc"),
+    q("sort", "asc (default) or desc", enum=["asc", "desc"]),
     FEED,
 ]
 BAR_PARAMETERS = [
-    q("timeframe", "1Min to 59Min, 1Hour to 23Hour, or 1Day (also 5T, 1H, 1D)"),
+    q(
+        "timeframe",
+        "1Min to 59Min, 1Hour to 23Hour, or 1Day (also 5T, 1H, 1D)",
+        pattern=r"^(([1-9]|[1-5][0-9])(Min|T)|([1-9]|1[0-9]|2[0-3])(Hour|H)|1(Day|D))$",
+        required=True,  # as Alpaca's: without one the answer is a 400
+    ),
     *PAGE_PARAMETERS,
     q("adjustment", "Accepted and ignored: no corporate actions here"),
 ]
@@ -474,7 +509,7 @@ class LatestBarView(AlpacaView):
 class SnapshotsView(AlpacaView):
     @doc(
         "Snapshots: latest trade and quote, minute bar, daily bar and the day before's",
-        {200: s.AlpacaSnapshotsSerializer},
+        {200: s.SNAPSHOTS_SCHEMA},
         DATA_TAG,
         parameters=[SYMBOLS, FEED],
     )
