@@ -40,6 +40,11 @@ OUTBOUND_TYPES = (FileType.TRADES, FileType.ACCOUNTS, FileType.MONEY)
 INBOUND_TYPES = (FileType.POSITIONS, FileType.CASH, FileType.ACTIVITY, FileType.CORPACT)
 
 
+class Delivery(models.TextChoices):
+    PENDING = "pending", "Not delivered yet"
+    DELIVERED = "delivered", "Delivered by SFTP"
+
+
 class ClearingFile(models.Model):
     """A file sent to or received from the clearing firm: written or loaded once, or
     rejected whole (with the line and the reason)."""
@@ -65,6 +70,13 @@ class ClearingFile(models.Model):
     line = models.PositiveIntegerField(null=True, blank=True, help_text="Where it was rejected")
     reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # SFTP delivery of an outbound file (docs/clearing.md, "SFTP"): `pending` from the
+    # moment it is written while CLEARING_SFTP_URL is set, `delivered` once it is on the
+    # clearing firm's server under its final name; blank when files stay in the folder.
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    delivery_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -80,6 +92,13 @@ class ClearingFile(models.Model):
                 condition=models.Q(direction="out"),
                 name="clearing_outbound_once_a_day",
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["delivery"],
+                condition=models.Q(delivery="pending"),
+                name="clearing_file_undelivered",
+            )
         ]
 
     def __str__(self) -> str:

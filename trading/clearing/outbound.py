@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.money.models import JournalEntryKind, LedgerAccountKind, Posting
 from accounts.opening.models import Account, AccountHolder
-from trading.clearing import files
-from trading.clearing.models import ClearingFile, FileType, SentAccount, SentRecord
+from trading.clearing import files, sftp
+from trading.clearing.models import ClearingFile, Delivery, FileType, SentAccount, SentRecord
 from trading.orders.models import Execution, OrderSide
 
 log = logging.getLogger(__name__)
@@ -271,6 +271,7 @@ def _record_file(file_type: str, business_date: date, records: list[dict]) -> Cl
         status=ClearingFile.Status.WRITTEN,
         record_count=len(records),
         control_totals=totals,
+        delivery=Delivery.PENDING if sftp.enabled() else "",
     )
     files.write_atomically(settings.CLEARING_OUTBOX_DIR, name, content)
     log.info("Clearing: wrote %s (%d records)", name, len(records))
