@@ -225,6 +225,9 @@ ACTIVITY_TYPES = {
     JournalEntryKind.ADJUSTMENT: "JNLC",
     JournalEntryKind.REVERSAL: "JNLC",
     JournalEntryKind.DIVIDEND: "DIV",
+    JournalEntryKind.NRA_WITHHOLDING: "DIVNRA",  # "Dividend adjustment (NRA withheld)"
+    JournalEntryKind.BACKUP_WITHHOLDING: "DIVTW",  # "Dividend adjustment (tax withheld)"
+    JournalEntryKind.CASH_IN_LIEU: "CIL",  # "Cash in lieu of stock"
 }
 # Stock splits change positions, not cash: from the position adjustments.
 SUPPORTED_ACTIVITY_TYPES = {"FILL", "SPLIT", *ACTIVITY_TYPES.values()}
@@ -240,6 +243,7 @@ ALPACA_ACTIVITY_TYPES = SUPPORTED_ACTIVITY_TYPES | set(
         "DIVCGS",
         "DIVNRA",
         "DIVROC",
+        "DIVTW",
         "DIVTXEX",
         "DIVWH",
         "EXTRD",

@@ -169,7 +169,7 @@ class ClearingActivity(models.Model):
     """What the clearing firm booked on a business date (ACTIVITY file)."""
 
     file = models.ForeignKey(ClearingFile, on_delete=models.CASCADE, related_name="+")
-    activity_type = models.CharField(max_length=5)
+    activity_type = models.CharField(max_length=8)
     reference = models.CharField(max_length=40)
     account_number = models.CharField(max_length=20)
     symbol = models.CharField(max_length=12, blank=True)
@@ -207,6 +207,13 @@ class CorporateAction(models.Model):
     )
     ratio_new = models.PositiveIntegerField(null=True, blank=True)
     ratio_old = models.PositiveIntegerField(null=True, blank=True)
+    cash_in_lieu_price = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="A split's price for the fractions of a share it leaves (paid in cash)",
+    )
     file = models.ForeignKey(ClearingFile, on_delete=models.PROTECT, related_name="+")
     applied_at = models.DateTimeField(null=True, blank=True)
     accounts_applied = models.PositiveIntegerField(default=0)
