@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from trading.clearing import cycle, sftp
 from trading.clearing.models import ClearingFile, Delivery
+from trading.clearing.tasks import DeliveryFailed, write_clearing_files
 from trading.simulation import clearing_firm
 
 from .conftest import open_account, trade
@@ -149,3 +150,15 @@ def test_the_clearing_firms_files_are_fetched_and_loaded(day, server, sftp_setti
     for name in names:
         assert (inbox / name).read_bytes() == (server.root / "from-clearing" / name).read_bytes()
     assert cycle.morning(day).fetched == []  # fetched once
+
+
+def test_the_evening_task_retries_while_files_are_undelivered(day, server, sftp_settings):
+    server.stop()
+    cycle.evening(day)
+    with pytest.raises(DeliveryFailed, match="RUSH_TRADES_"):
+        write_clearing_files()  # called directly: the retry raises what made it retry
+    assert {row.delivery for row in outbound()} == {Delivery.PENDING}
+
+    server.start()
+    write_clearing_files()
+    assert {row.delivery for row in outbound()} == {Delivery.DELIVERED}

@@ -7,6 +7,7 @@ import itertools
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -15,9 +16,12 @@ from accounts.money.models import JournalEntry
 from trading.alpaca import portfolio
 from trading.clearing import cycle
 from trading.clearing.models import Break, ClearingActivity
+from trading.market import market_data
 from trading.market.models import DailyClose
 from trading.orders import lots
+from trading.orders.adjustments import adjust_position
 from trading.orders.models import Execution, Position, PositionAdjustment
+from trading.portfolio import valuation
 from trading.reporting.models import AccountSnapshot
 from trading.reporting.snapshots import take_snapshots
 from trading.reporting.statistics import month_figures
@@ -140,3 +144,29 @@ def test_a_split_without_a_cash_in_lieu_price_drops_the_fraction_with_a_warning(
     assert book.disposals == []
     assert sum(lot.cost for lot in book.open_lots(acme.pk)) == basis  # the basis stays
     assert list(Break.objects.values_list("kind", "account_number")) == []
+
+
+def test_a_split_since_the_previous_close_is_no_day_change(acme, market):
+    account = open_account()
+    DailyClose.objects.create(
+        security=acme, date=market_data.quote_session()[0].previous, close=D("100.00")
+    )
+    overnight = market_data.previous_close_time() - timedelta(hours=1)
+    trade(account, "buy", 10, "99.00", "O1", executed_at=overnight)
+    adjust_position(
+        account,
+        acme,
+        kind=PositionAdjustment.Kind.SPLIT,
+        ratio=Fraction(2, 1),
+        reference="split:day-change",
+        effective_on=market_data.quote_session()[0].day,
+        description="ACME 2-for-1 split",
+    )
+    market.last["ACME"] = D("50.50")
+
+    (holding,) = valuation.portfolio(account).holdings
+
+    # Against the previous close in today's shares ($50.00), not $100.00: +$0.50 a share.
+    assert holding.qty == 20 and holding.previous_close == D("50.0000")
+    assert holding.day_change == D("10.00")
+    assert holding.start_value == D("1000.00")  # what the 10 shares were worth at the close
