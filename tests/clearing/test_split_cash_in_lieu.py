@@ -45,7 +45,7 @@ def cash_in_lieu(account):
     return entry and entry.postings.get(ledger_account__account=account)
 
 
-def test_three_for_two_pays_the_half_share_in_cash(acme):
+def test_three_for_two_pays_the_half_share_in_cash(acme, client):
     s0, s1, s2 = sessions_back(3)
     account = open_account(opened_at=at_noon(s0) - timedelta(days=3))
     trade(account, "buy", 2, "100.00", "L1", executed_at=at_noon(s0))
@@ -99,6 +99,13 @@ def test_three_for_two_pays_the_half_share_in_cash(acme):
     # Trading API: the split and the cash.
     kinds = {a["activity_type"]: a for a in portfolio.activities(account)}
     assert kinds["SPLIT"]["qty"] == "2" and D(kinds["CIL"]["net_amount"]) == D("30.00")
+
+    # Realized gains: the half share, sold for its cash.
+    client.force_login(account.holders.get())
+    csv = client.get(f"/account/{account.account_number}/gains/{s1.year}.csv").content.decode()
+    assert '"0.5 sh. ACME (Acme Corp), cash in lieu",ACME,0.5,' in csv
+    page = client.get(f"/account/{account.account_number}/gains/?year={s1.year}")
+    assert ">0.5<" in page.content.decode().replace(" ", "")
 
 
 def test_reverse_split(acme):
