@@ -78,8 +78,9 @@ def dividend_withholding(tax_form: str, treaty_country: str) -> tuple[Withholdin
         rate = TREATY_DIVIDEND_RATES.get(country)
         if rate is not None:
             return Withholding(rate, JournalEntryKind.NRA_WITHHOLDING, f"{country} treaty"), False
+        basis = f"NRA, {country} treaty rate not on file" if country else "NRA, no treaty"
         return (
-            Withholding(STATUTORY_NRA_RATE, JournalEntryKind.NRA_WITHHOLDING, "NRA, no treaty"),
+            Withholding(STATUTORY_NRA_RATE, JournalEntryKind.NRA_WITHHOLDING, basis),
             bool(country),
         )
     return (

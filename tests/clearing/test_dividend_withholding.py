@@ -57,7 +57,8 @@ def test_rates_by_tax_form_and_treaty():
     assert dividend_withholding("w8ben", "DE")[0].rate == D("0.15")
     assert dividend_withholding("w8ben", "jp")[0].rate == D("0.10")
     assert dividend_withholding("w8ben", "")[0].rate == D("0.30")
-    assert dividend_withholding("w8ben", "BR") == (dividend_withholding("w8ben", "")[0], True)
+    assert dividend_withholding("w8ben", "BR")[0].rate == D("0.30")
+    assert dividend_withholding("w8ben", "BR")[1] is True
     assert dividend_withholding("", "")[0].rate == D("0.24")
 
 

@@ -8,8 +8,10 @@ import shutil
 
 import paramiko
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import StaffFactory
 from trading.clearing import cycle, sftp
 from trading.clearing.models import ClearingFile, Delivery
 from trading.clearing.tasks import DeliveryFailed, write_clearing_files
@@ -84,7 +86,7 @@ def test_the_days_files_arrive_byte_for_byte_once(day, server, sftp_settings):
 
 
 def test_a_stopped_server_leaves_files_undelivered_until_the_next_run(
-    day, server, sftp_settings, caplog
+    day, server, sftp_settings, caplog, client
 ):
     server.stop()
     cycle.evening(day)
@@ -97,6 +99,13 @@ def test_a_stopped_server_leaves_files_undelivered_until_the_next_run(
         assert row.delivery == Delivery.PENDING and row.delivered_at is None
         assert row.delivery_attempts == 1 and "cannot connect" in row.delivery_error
         assert any(row.name in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+    # Staff see it in admin → Clearing files: not delivered, with the reason.
+    client.force_login(StaffFactory())
+    page = client.get(
+        reverse("admin:trading_clearingfile_changelist"), {"delivery__exact": "pending"}
+    ).content.decode()
+    assert all(row.name in page for row in rows) and "cannot connect" in page
 
     server.start()  # the same port again
     result = cycle.morning(day)  # the morning run delivers what the evening could not

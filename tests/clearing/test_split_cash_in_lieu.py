@@ -10,9 +10,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.urls import reverse
 
 from accounts.money import ledger
 from accounts.money.models import JournalEntry
+from tests.factories import StaffFactory
 from trading.alpaca import portfolio
 from trading.clearing import cycle
 from trading.clearing.models import Break, ClearingActivity
@@ -130,7 +132,9 @@ def test_reverse_split(acme):
     assert list(Break.objects.values_list("kind", "account_number")) == []
 
 
-def test_a_split_without_a_cash_in_lieu_price_drops_the_fraction_with_a_warning(acme, caplog):
+def test_a_split_without_a_cash_in_lieu_price_drops_the_fraction_with_a_warning(
+    acme, caplog, client
+):
     s0, s1, s2 = sessions_back(3)
     account = open_account(opened_at=at_noon(s0) - timedelta(days=3))
     trade(account, "buy", 5, "90.00", "N1", executed_at=at_noon(s0))
@@ -150,6 +154,10 @@ def test_a_split_without_a_cash_in_lieu_price_drops_the_fraction_with_a_warning(
     book = lots.replay(account)
     assert book.disposals == []
     assert sum(lot.cost for lot in book.open_lots(acme.pk)) == basis  # the basis stays
+    # Staff see the dropped fraction with no cash in admin → Position adjustments.
+    client.force_login(StaffFactory())
+    page = client.get(reverse("admin:trading_positionadjustment_changelist")).content.decode()
+    assert "0.500000" in page and account.account_number in page
     assert list(Break.objects.values_list("kind", "account_number")) == []
 
 
