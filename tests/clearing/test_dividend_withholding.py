@@ -1,7 +1,7 @@
 """US tax withheld from a cash dividend by the holder's tax form: a non-resident alien
 (W-8BEN) at the treaty rate of the country claimed or 30%, a US person (W-9) nothing, an
 account without a certification backup withholding at 24%; a separate ledger entry
-shown in activity, the statement and the trading API (DIVNRA, DIVTW); the clearing
+shown in activity, the statement and the trading API (DIVNRA, DIVWH); the clearing
 firm withholds the same and the books agree (docs/clearing.md, "Dividend withholding")."""
 
 import logging
@@ -9,12 +9,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from alpaca.trading.models import NonTradeActivity
 from django.utils import timezone
 
 from accounts.money import ledger
 from accounts.money.models import JournalEntry, LedgerAccountKind
 from accounts.money.withholding import dividend_withholding
 from accounts.opening.models import AccountApplication
+from tests.alpaca.test_alpaca_api import client_for
 from trading.alpaca import portfolio
 from trading.clearing import cycle
 from trading.clearing.models import Break, ClearingActivity
@@ -41,6 +43,13 @@ def certified(account, tax_form, treaty_country="", citizenship="US"):
     )
     account.save(update_fields=["application"])
     return account
+
+
+def api_activities(account):
+    """GET /v2/account/activities with the account's API key."""
+    response = client_for(account).get("/v2/account/activities")
+    assert response.status_code == 200, response.content
+    return response.json()
 
 
 def withheld(account):
@@ -100,7 +109,7 @@ def test_dividend_withheld_by_tax_status(acme, client, caplog):
 
     # The clearing firm withheld the same: its activity carries it, the books agree.
     booked = dict(
-        ClearingActivity.objects.filter(activity_type__in=["DIVNRA", "DIVTW"]).values_list(
+        ClearingActivity.objects.filter(activity_type__in=["DIVNRA", "DIVWH"]).values_list(
             "account_number", "net_amount"
         )
     )
@@ -129,6 +138,12 @@ def test_dividend_withheld_by_tax_status(acme, client, caplog):
     assert D(types["DIVNRA"]["net_amount"]) == D("-0.75")
     assert "DIVNRA" not in {a["activity_type"] for a in portfolio.activities(accounts["us"])}
     none_types = {a["activity_type"] for a in portfolio.activities(accounts["none"])}
-    assert "DIVTW" in none_types
+    assert "DIVWH" in none_types
     only = portfolio.activities(de, activity_types=["DIVNRA"])
     assert [a["activity_type"] for a in only] == ["DIVNRA"]
+    # Alpaca's own SDK models read them (through the API's JSON).
+    for account in (de, accounts["none"]):
+        for item in api_activities(account):
+            if item["activity_type"] != "FILL":
+                parsed = NonTradeActivity(**item)
+                assert parsed.activity_type.value == item["activity_type"]

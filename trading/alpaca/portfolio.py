@@ -226,7 +226,8 @@ ACTIVITY_TYPES = {
     JournalEntryKind.REVERSAL: "JNLC",
     JournalEntryKind.DIVIDEND: "DIV",
     JournalEntryKind.NRA_WITHHOLDING: "DIVNRA",  # "Dividend adjustment (NRA withheld)"
-    JournalEntryKind.BACKUP_WITHHOLDING: "DIVTW",  # "Dividend adjustment (tax withheld)"
+    # Backup withholding: DIVWH, the tax-withheld type alpaca-py's ActivityType knows.
+    JournalEntryKind.BACKUP_WITHHOLDING: "DIVWH",
     JournalEntryKind.CASH_IN_LIEU: "CIL",  # "Cash in lieu of stock"
 }
 # Stock splits change positions, not cash: from the position adjustments.
@@ -243,7 +244,6 @@ ALPACA_ACTIVITY_TYPES = SUPPORTED_ACTIVITY_TYPES | set(
         "DIVCGS",
         "DIVNRA",
         "DIVROC",
-        "DIVTW",
         "DIVTXEX",
         "DIVWH",
         "EXTRD",

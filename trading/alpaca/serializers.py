@@ -146,7 +146,7 @@ class AlpacaActivitySerializer(serializers.Serializer):
     id = serializers.CharField()
     account_id = serializers.UUIDField()
     activity_type = serializers.CharField(
-        help_text="FILL, CSD, CSW, FEE, INT, JNLC, DIV, DIVNRA, DIVTW, CIL, SPLIT"
+        help_text="FILL, CSD, CSW, FEE, INT, JNLC, DIV, DIVNRA, DIVWH, CIL, SPLIT"
     )
     transaction_time = serializers.DateTimeField(required=False)
     type = serializers.CharField(required=False)

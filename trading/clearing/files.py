@@ -246,7 +246,7 @@ SPECS: dict[str, FileSpec] = {
         key=lambda r: (r["activity_type"], r["reference"], r["account_number"]),
         totals=_totals(_sum("qty"), _sum("net_amount", 2)),
         choices={
-            "activity_type": {"TRD", "TRX", "ACH", "JNL", "DIV", "DIVNRA", "DIVTW", "SPLIT", "CIL"}
+            "activity_type": {"TRD", "TRX", "ACH", "JNL", "DIV", "DIVNRA", "DIVWH", "SPLIT", "CIL"}
         },
     ),
     "CORPACT": FileSpec(

@@ -350,7 +350,7 @@ def answer(
                 | {"activity_type": "DIV", "qty": dividend["qty"], "net_amount": dividend["amount"]}
             )
             if tax:
-                kind = "DIVNRA" if rule.kind == JournalEntryKind.NRA_WITHHOLDING else "DIVTW"
+                kind = "DIVNRA" if rule.kind == JournalEntryKind.NRA_WITHHOLDING else "DIVWH"
                 activity.append(base | {"activity_type": kind, "qty": 0, "net_amount": -tax})
     for action in actions:
         ex = date.fromisoformat(action["ex_date"])
