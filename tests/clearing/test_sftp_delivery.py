@@ -8,6 +8,7 @@ import shutil
 
 import paramiko
 import pytest
+from django.core import checks
 from django.urls import reverse
 from django.utils import timezone
 
@@ -171,3 +172,18 @@ def test_the_evening_task_retries_while_files_are_undelivered(day, server, sftp_
     server.start()
     write_clearing_files()
     assert {row.delivery for row in outbound()} == {Delivery.DELIVERED}
+
+
+def clearing_checks():
+    return sorted(m.id for m in checks.run_checks() if m.id.startswith("clearing."))
+
+
+def test_settings_that_refuse_every_delivery_fail_the_system_check(sftp_settings, tmp_path):
+    assert clearing_checks() == []
+    sftp_settings.CLEARING_SFTP_KNOWN_HOSTS = ""
+    assert clearing_checks() == ["clearing.E001"]  # no host key to check against
+    sftp_settings.CLEARING_SFTP_KNOWN_HOSTS = str(tmp_path / "missing")
+    sftp_settings.CLEARING_SFTP_HOST_KEY_FINGERPRINT = "ab:cd"
+    assert clearing_checks() == ["clearing.E002", "clearing.E003"]
+    sftp_settings.CLEARING_SFTP_URL = ""
+    assert clearing_checks() == []  # SFTP off: nothing to check

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import paramiko
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
@@ -76,6 +77,33 @@ def config() -> Config:
         fingerprint=settings.CLEARING_SFTP_HOST_KEY_FINGERPRINT,
         timeout=settings.CLEARING_SFTP_TIMEOUT,
     )
+
+
+def check_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """System check (`manage.py check`, every start): SFTP settings that would refuse
+    every delivery are an error at start-up, not only a WARNING at the first delivery."""
+    if not enabled():
+        return []
+    try:
+        cfg = config()
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="clearing.E001")]
+    errors = []
+    for name, path in (
+        ("CLEARING_SFTP_KEY_FILE", cfg.key_file),
+        ("CLEARING_SFTP_KNOWN_HOSTS", cfg.known_hosts),
+    ):
+        if path and not Path(path).is_file():
+            errors.append(checks.Error(f"{name}: no file at {path}", id="clearing.E002"))
+    if cfg.fingerprint and not cfg.fingerprint.startswith("SHA256:"):
+        errors.append(
+            checks.Error(
+                "CLEARING_SFTP_HOST_KEY_FINGERPRINT must be a SHA256 fingerprint "
+                "(SHA256:..., as `ssh-keygen -l -E sha256` prints it)",
+                id="clearing.E003",
+            )
+        )
+    return errors
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -146,7 +174,12 @@ def _upload(sftp: paramiko.SFTPClient, remote_dir: str, row: ClearingFile, conte
         handle.write(content)
     if sftp.stat(temporary).st_size != len(content):
         raise OSError(f"{temporary}: short upload")
-    sftp.posix_rename(temporary, final)
+    try:
+        sftp.posix_rename(temporary, final)
+    except OSError:
+        # A server without OpenSSH's posix-rename: SFTP's own rename, which refuses an
+        # existing target (there is none: checked above).
+        sftp.rename(temporary, final)
     return True
 
 
