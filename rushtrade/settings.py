@@ -490,3 +490,19 @@ CLEARING_SIMULATOR_DIR = Path(
     env.str("CLEARING_SIMULATOR_DIR", default=str(VAR_DIR / "clearing" / "firm"))
 )
 CLEARING_SIMULATOR = env.bool("CLEARING_SIMULATOR", default=DEBUG)
+# SFTP delivery to the clearing firm (docs/clearing.md, "SFTP"): off unless
+# CLEARING_SFTP_URL is set, e.g. sftp://rush@sftp.clearing.example:22/inbound (the path:
+# where outbound files go). The server's host key must be checked: a known_hosts file
+# (CLEARING_SFTP_KNOWN_HOSTS) or the key's SHA256 fingerprint as `ssh-keygen -l` prints
+# it (CLEARING_SFTP_HOST_KEY_FINGERPRINT, "SHA256:..."); with neither, nothing is sent.
+# The client authenticates with a private key file, or a password.
+CLEARING_SFTP_URL = env.str("CLEARING_SFTP_URL", default="")
+CLEARING_SFTP_KEY_FILE = env.str("CLEARING_SFTP_KEY_FILE", default="")
+CLEARING_SFTP_KEY_PASSPHRASE = env.str("CLEARING_SFTP_KEY_PASSPHRASE", default="")
+CLEARING_SFTP_PASSWORD = env.str("CLEARING_SFTP_PASSWORD", default="")
+CLEARING_SFTP_KNOWN_HOSTS = env.str("CLEARING_SFTP_KNOWN_HOSTS", default="")
+CLEARING_SFTP_HOST_KEY_FINGERPRINT = env.str("CLEARING_SFTP_HOST_KEY_FINGERPRINT", default="")
+# The folder on the same server the clearing firm leaves its morning files in; empty:
+# they arrive in CLEARING_INBOX_DIR by other means.
+CLEARING_SFTP_INBOUND_PATH = env.str("CLEARING_SFTP_INBOUND_PATH", default="")
+CLEARING_SFTP_TIMEOUT = env.int("CLEARING_SFTP_TIMEOUT", default=30)

@@ -21,6 +21,12 @@ class TradingConfig(AppConfig):
 
         register_home_warning(home_warnings)
 
+        from django.core import checks
+
+        from trading.clearing.sftp import check_settings
+
+        checks.register(check_settings)
+
         from trading import tasks
         from trading.orders import fill_emails
 

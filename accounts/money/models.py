@@ -28,6 +28,7 @@ class LedgerAccountKind(models.TextChoices):
     REGULATORY_FEES = "regulatory_fees", "Regulatory fees payable (SEC fee, FINRA TAF)"
     INTEREST_EXPENSE = "interest_expense", "Interest paid to customers"
     ADJUSTMENTS = "adjustments", "Firm adjustments"
+    TAX_WITHHELD = "tax_withheld", "US tax withheld, payable to the IRS"
 
 
 class LedgerAccount(models.Model):
@@ -71,12 +72,15 @@ class JournalEntryKind(models.TextChoices):
     ADJUSTMENT = "adjustment", "Adjustment"
     REVERSAL = "reversal", "Reversal"
     DIVIDEND = "dividend", "Dividend"
+    NRA_WITHHOLDING = "nra_withholding", "Dividend tax withheld (non-resident alien)"
+    BACKUP_WITHHOLDING = "backup_withholding", "Dividend tax withheld (backup withholding)"
+    CASH_IN_LIEU = "cash_in_lieu", "Cash in lieu of a fractional share"
 
 
 class JournalEntry(models.Model):
     """A posted journal entry. Immutable: a correction is a reversing entry."""
 
-    kind = models.CharField(max_length=16, choices=JournalEntryKind.choices)
+    kind = models.CharField(max_length=24, choices=JournalEntryKind.choices)
     description = models.CharField(max_length=200)
     account = models.ForeignKey(
         Account,

@@ -225,6 +225,10 @@ ACTIVITY_TYPES = {
     JournalEntryKind.ADJUSTMENT: "JNLC",
     JournalEntryKind.REVERSAL: "JNLC",
     JournalEntryKind.DIVIDEND: "DIV",
+    JournalEntryKind.NRA_WITHHOLDING: "DIVNRA",  # "Dividend adjustment (NRA withheld)"
+    # Backup withholding: DIVWH, the tax-withheld type alpaca-py's ActivityType knows.
+    JournalEntryKind.BACKUP_WITHHOLDING: "DIVWH",
+    JournalEntryKind.CASH_IN_LIEU: "CIL",  # "Cash in lieu of stock"
 }
 # Stock splits change positions, not cash: from the position adjustments.
 SUPPORTED_ACTIVITY_TYPES = {"FILL", "SPLIT", *ACTIVITY_TYPES.values()}

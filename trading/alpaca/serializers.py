@@ -145,7 +145,9 @@ AlpacaAssetSerializer._declared_fields["class"] = serializers.CharField()
 class AlpacaActivitySerializer(serializers.Serializer):
     id = serializers.CharField()
     account_id = serializers.UUIDField()
-    activity_type = serializers.CharField(help_text="FILL, CSD, CSW, FEE, INT, JNLC, DIV, SPLIT")
+    activity_type = serializers.CharField(
+        help_text="FILL, CSD, CSW, FEE, INT, JNLC, DIV, DIVNRA, DIVWH, CIL, SPLIT"
+    )
     transaction_time = serializers.DateTimeField(required=False)
     type = serializers.CharField(required=False)
     price = serializers.CharField(required=False)

@@ -274,7 +274,10 @@ class AssetView(AlpacaView):
 
 
 ACTIVITY_PARAMETERS = [
-    q("activity_types", "Comma-separated: FILL, CSD, CSW, FEE, INT, JNLC, DIV, SPLIT"),
+    q(
+        "activity_types",
+        "Comma-separated: FILL, CSD, CSW, FEE, INT, JNLC, DIV, DIVNRA, DIVWH, CIL, SPLIT",
+    ),
     q("date", "Only this day (YYYY-MM-DD)"),
     q("after", "After this time"),
     q("until", "Before this time"),

@@ -232,10 +232,14 @@ class ClearingFileAdmin(ReadOnlyAdmin):
         "control_totals",
         "line",
         "reason",
+        "delivery",
+        "delivered_at",
+        "delivery_attempts",
+        "delivery_error",
         "created_at",
     )
-    list_filter = ("status", "direction", "file_type")
-    search_fields = ("name", "reason")
+    list_filter = ("status", "direction", "file_type", "delivery")
+    search_fields = ("name", "reason", "delivery_error")
 
 
 @admin.register(CorporateAction)

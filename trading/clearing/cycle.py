@@ -5,9 +5,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.utils import timezone
 
-from trading.clearing import corporate_actions, inbound, outbound, reconcile
+from trading.clearing import corporate_actions, inbound, outbound, reconcile, sftp
 from trading.clearing.models import ClearingFile, FileType, ReconciliationRun
 from trading.market.calendar import is_trading_day
 
@@ -24,8 +25,30 @@ def evening(business_date: date | None = None) -> outbound.OutboundResult | None
     return outbound.write_outbound_files(day)
 
 
+def deliver() -> sftp.DeliveryResult | None:
+    """Send the outbound files not delivered yet by SFTP (None: SFTP delivery is off)."""
+    if not sftp.enabled():
+        return None
+    return sftp.deliver_pending()
+
+
+def fetch() -> list[str]:
+    """Fetch the clearing firm's new files from its SFTP server into the inbox (when
+    configured); a failure is a WARNING and the files already in the inbox still load."""
+    if not (sftp.enabled() and settings.CLEARING_SFTP_INBOUND_PATH):
+        return []
+    try:
+        return sftp.fetch_inbound()
+    except Exception as error:  # network, host key, configuration: tried again next run
+        log.warning("Clearing: fetching the clearing firm's files by SFTP failed: %r", error)
+        return []
+
+
 @dataclass
 class Morning:
+    fetched: list[str] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)
+    undelivered: list[str] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     actions_applied: list[str] = field(default_factory=list)
@@ -37,6 +60,10 @@ def morning(today: date | None = None) -> Morning:
     date whose files are in and that was not reconciled yet."""
     today = today or timezone.localdate()
     result = Morning()
+    delivery = deliver()  # the evening's files that could not go then
+    if delivery:
+        result.delivered, result.undelivered = delivery.delivered, delivery.failed
+    result.fetched = fetch()
     for row in inbound.load_inbox():
         if getattr(row, "seen_before", False):
             continue  # loaded or rejected on an earlier run: nothing done now

@@ -115,6 +115,9 @@ class FileSpec:
     key: Callable[[dict], object] | None  # what no two records may share
     totals: Callable[[list[dict]], list[str]]
     choices: dict[str, set[str]]
+    # Fields added at the end of the format after files were first exchanged: a record
+    # written before them may leave them out (read as empty).
+    added_fields: int = 0
 
 
 def _sum(name: str, places: int | None = None):
@@ -186,10 +189,12 @@ SPECS: dict[str, FileSpec] = {
             ("tax_id_encrypted", TEXT),
             ("tax_id_last4", TEXT),
             ("tax_form", TEXT),
+            ("treaty_country", TEXT),
         ],
         key=lambda r: r["account_number"],
         totals=_totals(_hash, _count("action", "N")),
         choices={"action": {"N", "C"}},
+        added_fields=1,
     ),
     "MONEY": FileSpec(
         fields=[
@@ -240,7 +245,9 @@ SPECS: dict[str, FileSpec] = {
         ],
         key=lambda r: (r["activity_type"], r["reference"], r["account_number"]),
         totals=_totals(_sum("qty"), _sum("net_amount", 2)),
-        choices={"activity_type": {"TRD", "TRX", "ACH", "JNL", "DIV", "SPLIT"}},
+        choices={
+            "activity_type": {"TRD", "TRX", "ACH", "JNL", "DIV", "DIVNRA", "DIVWH", "SPLIT", "CIL"}
+        },
     ),
     "CORPACT": FileSpec(
         fields=[
@@ -254,10 +261,12 @@ SPECS: dict[str, FileSpec] = {
             ("rate", RATE),
             ("ratio_new", OPT_INT),
             ("ratio_old", OPT_INT),
+            ("cash_in_lieu_price", _optional(_decimal(4))),
         ],
         key=lambda r: r["action_id"],
         totals=_totals(_count("type", "DIV"), _count("type", "SPLIT")),
         choices={"type": {"DIV", "SPLIT"}},
+        added_fields=1,
     ),
 }
 
@@ -436,10 +445,10 @@ def _same_total(given: str, computed: str) -> bool:
 def _record(spec: FileSpec, row: list[str], line: int) -> dict:
     if not row or row[0] != "D":
         raise FileRejected(line, f"record type {row[0] if row else ''!r}: expected D")
-    if len(row) != 1 + len(spec.fields):
-        raise FileRejected(
-            line, f"a detail record has {1 + len(spec.fields)} fields, not {len(row)}"
-        )
+    full = 1 + len(spec.fields)
+    if not full - spec.added_fields <= len(row) <= full:
+        raise FileRejected(line, f"a detail record has {full} fields, not {len(row)}")
+    row = row + [""] * (full - len(row))
     record = {}
     for (name, parse_field), text in zip(spec.fields, row[1:], strict=True):
         try:

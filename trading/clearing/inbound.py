@@ -221,6 +221,7 @@ def _corporate_actions(row: ClearingFile, records: list[dict]) -> None:
             "rate": r["rate"] if r["type"] == "DIV" else None,
             "ratio_new": r["ratio_new"] if r["type"] == "SPLIT" else None,
             "ratio_old": r["ratio_old"] if r["type"] == "SPLIT" else None,
+            "cash_in_lieu_price": r["cash_in_lieu_price"] if r["type"] == "SPLIT" else None,
         }
         action = CorporateAction.objects.filter(action_id=r["action_id"]).first()
         if action is None:

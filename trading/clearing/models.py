@@ -40,6 +40,11 @@ OUTBOUND_TYPES = (FileType.TRADES, FileType.ACCOUNTS, FileType.MONEY)
 INBOUND_TYPES = (FileType.POSITIONS, FileType.CASH, FileType.ACTIVITY, FileType.CORPACT)
 
 
+class Delivery(models.TextChoices):
+    PENDING = "pending", "Not delivered yet"
+    DELIVERED = "delivered", "Delivered by SFTP"
+
+
 class ClearingFile(models.Model):
     """A file sent to or received from the clearing firm: written or loaded once, or
     rejected whole (with the line and the reason)."""
@@ -65,6 +70,13 @@ class ClearingFile(models.Model):
     line = models.PositiveIntegerField(null=True, blank=True, help_text="Where it was rejected")
     reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # SFTP delivery of an outbound file (docs/clearing.md, "SFTP"): `pending` from the
+    # moment it is written while CLEARING_SFTP_URL is set, `delivered` once it is on the
+    # clearing firm's server under its final name; blank when files stay in the folder.
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    delivery_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -80,6 +92,13 @@ class ClearingFile(models.Model):
                 condition=models.Q(direction="out"),
                 name="clearing_outbound_once_a_day",
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["delivery"],
+                condition=models.Q(delivery="pending"),
+                name="clearing_file_undelivered",
+            )
         ]
 
     def __str__(self) -> str:
@@ -150,7 +169,7 @@ class ClearingActivity(models.Model):
     """What the clearing firm booked on a business date (ACTIVITY file)."""
 
     file = models.ForeignKey(ClearingFile, on_delete=models.CASCADE, related_name="+")
-    activity_type = models.CharField(max_length=5)
+    activity_type = models.CharField(max_length=8)
     reference = models.CharField(max_length=40)
     account_number = models.CharField(max_length=20)
     symbol = models.CharField(max_length=12, blank=True)
@@ -188,6 +207,13 @@ class CorporateAction(models.Model):
     )
     ratio_new = models.PositiveIntegerField(null=True, blank=True)
     ratio_old = models.PositiveIntegerField(null=True, blank=True)
+    cash_in_lieu_price = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="A split's price for the fractions of a share it leaves (paid in cash)",
+    )
     file = models.ForeignKey(ClearingFile, on_delete=models.PROTECT, related_name="+")
     applied_at = models.DateTimeField(null=True, blank=True)
     accounts_applied = models.PositiveIntegerField(default=0)

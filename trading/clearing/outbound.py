@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.money.models import JournalEntryKind, LedgerAccountKind, Posting
 from accounts.opening.models import Account, AccountHolder
-from trading.clearing import files
-from trading.clearing.models import ClearingFile, FileType, SentAccount, SentRecord
+from trading.clearing import files, sftp
+from trading.clearing.models import ClearingFile, Delivery, FileType, SentAccount, SentRecord
 from trading.orders.models import Execution, OrderSide
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ MONEY_KINDS = (
     JournalEntryKind.ADJUSTMENT,
 )
 CLEARING_KEY_PREFIX = "clearing:"
+ADDED_ACCOUNT_FIELDS = ("treaty_country",)
 
 
 def end_of(day: date) -> datetime:
@@ -170,8 +171,11 @@ def account_records(business_date: date) -> tuple[list[dict], list[tuple[int, st
     records, sent = [], []
     for account in Account.objects.filter(opened_at__lt=end).select_related("application"):
         record, fingerprint = _account(account, holders.get(account.pk))
+        # A field added to the format changes the hash only where it has a value: adding
+        # it does not send every account again.
+        hashed = {k: v for k, v in record.items() if v or k not in ADDED_ACCOUNT_FIELDS}
         digest = hashlib.sha256(
-            json.dumps([record, fingerprint], sort_keys=True, default=str).encode()
+            json.dumps([hashed, fingerprint], sort_keys=True, default=str).encode()
         ).hexdigest()
         previous = last_sent.get(account.pk)
         if previous == digest:
@@ -208,6 +212,7 @@ def _account(account: Account, user) -> tuple[dict, str]:
         "tax_id_type": value("tax_id_type"),
         "tax_id_last4": value("tax_id_last4"),
         "tax_form": value("tax_form"),
+        "treaty_country": str(value("treaty_country")),
     }, value("tax_id_fingerprint")
 
 
@@ -271,6 +276,7 @@ def _record_file(file_type: str, business_date: date, records: list[dict]) -> Cl
         status=ClearingFile.Status.WRITTEN,
         record_count=len(records),
         control_totals=totals,
+        delivery=Delivery.PENDING if sftp.enabled() else "",
     )
     files.write_atomically(settings.CLEARING_OUTBOX_DIR, name, content)
     log.info("Clearing: wrote %s (%d records)", name, len(records))

@@ -5,18 +5,27 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 
+class DeliveryFailed(Exception):
+    """Some outbound files could not be delivered by SFTP: the task runs again."""
+
+
 @shared_task(
     name="trading.tasks.write_clearing_files",
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
+    autoretry_for=(OperationalError, InterfaceError, DeliveryFailed),
     retry_backoff=60,
-    max_retries=5,
+    max_retries=8,
 )
 def write_clearing_files() -> list[str]:
-    """After the close: the day's trades, accounts and money files (once a day)."""
+    """After the close: the day's trades, accounts and money files (once a day), then
+    their SFTP delivery when configured; files not delivered make the task retry (with
+    back-off; the morning run tries them again too)."""
     from trading.clearing import cycle
 
     result = cycle.evening()
+    delivery = cycle.deliver()
+    if delivery and delivery.failed:
+        raise DeliveryFailed(", ".join(delivery.failed))
     return [row.name for row in result.files] if result else []
 
 

@@ -15,6 +15,7 @@ from trading.market.models import Security
 from trading.orders.models import Position, PositionAdjustment
 
 PRICE_PLACES = Decimal("0.0001")
+CENT = Decimal("0.01")
 
 
 @transaction.atomic
@@ -28,13 +29,15 @@ def adjust_position(
     description: str,
     qty_change: int | None = None,
     ratio: Fraction | None = None,
+    cash_in_lieu_price: Decimal | None = None,
     reason: str = "",
     by: User | None = None,
 ) -> tuple[PositionAdjustment, bool]:
-    """Change a position by `qty_change` shares, or multiply it by `ratio` (a split:
-    the average cost divided by it, the cost basis unchanged). Applied once per
-    `reference`: a repeat returns the first adjustment and False. A split's fraction
-    of a share is dropped (the caller reports it)."""
+    """Change a position by `qty_change` shares, or multiply it by `ratio` (a split,
+    or a reverse split: the average cost divided by it). A split's fraction of a share
+    is dropped from the position and recorded with its cash in lieu at
+    `cash_in_lieu_price` (the caller posts the cash). Applied once per `reference`: a
+    repeat returns the first adjustment and False."""
     existing = PositionAdjustment.objects.filter(reference=reference).first()
     if existing:
         return existing, False
@@ -43,8 +46,14 @@ def adjust_position(
         account=account, security=security
     )
     before_qty, before_cost = position.qty, position.avg_cost
+    fraction, cash = Fraction(0), None
     if ratio is not None:
         after_qty = int(before_qty * ratio)  # toward zero: a fraction is dropped
+        fraction = before_qty * ratio - after_qty
+        if fraction and cash_in_lieu_price is not None and before_qty > 0:
+            cash = (cash_in_lieu_price * fraction.numerator / fraction.denominator).quantize(
+                CENT, ROUND_HALF_UP
+            )
         after_cost = (before_cost / Decimal(ratio.numerator) * Decimal(ratio.denominator)).quantize(
             PRICE_PLACES, ROUND_HALF_UP
         )
@@ -62,6 +71,12 @@ def adjust_position(
         avg_cost_before=before_cost,
         avg_cost_after=position.avg_cost,
         effective_on=effective_on,
+        ratio_new=ratio.numerator if ratio is not None else None,
+        ratio_old=ratio.denominator if ratio is not None else None,
+        fraction=(Decimal(fraction.numerator) / Decimal(fraction.denominator)).quantize(
+            Decimal("0.000001"), ROUND_HALF_UP
+        ),
+        cash_in_lieu=cash,
         description=description[:200],
         reason=reason,
         reference=reference,

@@ -85,6 +85,8 @@ class PositionAdjustmentAdmin(ReadOnlyAdmin):
         "qty_after",
         "avg_cost_before",
         "avg_cost_after",
+        "fraction",
+        "cash_in_lieu",
         "effective_on",
         "reference",
         "created_by",

@@ -18,11 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from django.utils import timezone
 
 from accounts.opening.models import Account
-from trading.orders.models import Execution, OrderSide, Position
+from trading.orders.models import Execution, OrderSide, Position, PositionAdjustment
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -69,13 +70,14 @@ class Disposal:
     security_id: int
     symbol: str
     name: str
-    qty: int
+    qty: int | Decimal  # a fraction of a share for cash in lieu
     acquired_on: date | None
     sold_on: date
     proceeds: Decimal
     cost_basis: Decimal | None  # None: the shares' cost is not known here
-    sell_execution_id: int
+    sell_execution_id: int  # 0: cash in lieu of a fraction (see adjustment_id)
     lot_execution_id: int | None
+    adjustment_id: int | None = None  # the split that paid cash in lieu
 
     @property
     def gain(self) -> Decimal | None:
@@ -122,9 +124,18 @@ def replay(account: Account, *, reconcile: bool = True) -> LotBook:
         .select_related("order__security")
         .order_by("executed_at", "id")
     )
+    splits = list(
+        PositionAdjustment.objects.filter(
+            account=account, kind=PositionAdjustment.Kind.SPLIT, ratio_new__isnull=False
+        )
+        .select_related("security")
+        .order_by("effective_on", "id")
+    )
     for execution in executions:
         security = execution.order.security
         day = timezone.localtime(execution.executed_at).date()
+        while splits and splits[0].effective_on <= day:  # a split counts from its ex-date
+            _split(book, splits.pop(0))
         principal = execution.price * execution.qty
         if execution.order.side == OrderSide.BUY:
             book.lots[security.pk].append(
@@ -140,6 +151,8 @@ def replay(account: Account, *, reconcile: bool = True) -> LotBook:
             )
             continue
         _sell(book, security, execution, day, principal)
+    for split in splits:
+        _split(book, split)
     if reconcile:
         _reconcile(book, account)
     return book
@@ -174,6 +187,54 @@ def _sell(book: LotBook, security, execution: Execution, day: date, principal: D
         )
         proceeds_left -= proceeds
         to_sell -= piece
+
+
+def _split(book: LotBook, adjustment: PositionAdjustment) -> None:
+    """Apply a split (or reverse split) to the open lots of its security: each lot keeps
+    its acquisition date and its cost per share divided by the ratio. Whole shares are
+    handed out oldest lot first, flooring the running total, so the fraction of a share
+    the split leaves comes out of the newest lot; with cash in lieu paid for it, that
+    fraction is a disposal on the ex-date (its basis: what the lots' cost gave up),
+    without cash its basis stays in the newest lot."""
+    lots = book.open_lots(adjustment.security_id)
+    if not lots:
+        return
+    ratio = Fraction(adjustment.ratio_new, adjustment.ratio_old)
+    total_cost = sum((lot.cost for lot in lots), ZERO)
+    before = running = Fraction(0)
+    for lot in lots:
+        exact = lot.remaining * ratio
+        running += exact
+        shares = int(running) - int(before)
+        before = running
+        lot.cost = (
+            _cents(lot.cost * shares * exact.denominator / exact.numerator) if exact else ZERO
+        )
+        lot.remaining = shares
+    fraction_basis = total_cost - sum((lot.cost for lot in lots), ZERO)
+    fraction = running - int(running)
+    if not fraction:
+        lots[-1].cost += fraction_basis  # rounding cents only
+        return
+    newest = lots[-1]
+    if adjustment.cash_in_lieu is None:
+        newest.cost += fraction_basis
+        return
+    book.disposals.append(
+        Disposal(
+            adjustment.security_id,
+            adjustment.security.symbol,
+            adjustment.security.name,
+            adjustment.fraction.normalize(),
+            newest.acquired_on,
+            adjustment.effective_on,
+            adjustment.cash_in_lieu,
+            fraction_basis,
+            0,
+            newest.execution_id,
+            adjustment.pk,
+        )
+    )
 
 
 def _reconcile(book: LotBook, account: Account) -> None:

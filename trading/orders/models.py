@@ -191,6 +191,20 @@ class PositionAdjustment(models.Model):
     avg_cost_before = models.DecimalField(**PRICE)
     avg_cost_after = models.DecimalField(**PRICE)
     effective_on = models.DateField(help_text="The day it counts from (a split's ex-date)")
+    # A split's terms (new-for-old), and the fraction of a share it left, paid in cash
+    # (tax lots replay them: trading/orders/lots.py).
+    ratio_new = models.PositiveIntegerField(null=True, blank=True)
+    ratio_old = models.PositiveIntegerField(null=True, blank=True)
+    fraction = models.DecimalField(
+        max_digits=12, decimal_places=6, default=Decimal("0"), help_text="Of a share, dropped"
+    )
+    cash_in_lieu = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Paid for the fraction (none: the clearing firm reported no price)",
+    )
     description = models.CharField(max_length=200)
     reason = models.TextField(blank=True)
     reference = models.CharField(

@@ -15,7 +15,7 @@ from accounts.money import ledger
 from accounts.opening.models import Account
 from trading.market import market_data
 from trading.market.models import Security
-from trading.orders.models import Execution, OrderSide, Position
+from trading.orders.models import Execution, OrderSide, Position, PositionAdjustment
 from trading.reporting.models import AccountSnapshot
 
 ZERO = Decimal("0")
@@ -186,6 +186,22 @@ def trades_since(account: Account, since: datetime) -> dict[int, _Trades]:
     return trades
 
 
+def split_since_previous_close(account: Account, positions: list[Position]) -> list[tuple]:
+    """(symbol, new, old) of the splits applied to the account's positions
+    whose ex-date is after the previous close (one query; none without positions)."""
+    if not positions:
+        return []
+    since = timezone.localtime(market_data.previous_close_time(), market_data.NEW_YORK).date()
+    return list(
+        PositionAdjustment.objects.filter(
+            account=account,
+            kind=PositionAdjustment.Kind.SPLIT,
+            ratio_new__isnull=False,
+            effective_on__gt=since,
+        ).values_list("security__symbol", "ratio_new", "ratio_old")
+    )
+
+
 def holdings(account: Account, trades: dict[int, _Trades] | None = None) -> list[Holding]:
     """Open positions (by symbol) at the latest quotes: one query, one cache round trip
     for quotes and one for previous closes (plus at most two queries on a cache miss).
@@ -200,6 +216,11 @@ def holdings(account: Account, trades: dict[int, _Trades] | None = None) -> list
     symbols = [p.security.symbol for p in positions]
     quotes = market_data.get_quotes(symbols) if symbols else {}
     closes = market_data.get_previous_closes(symbols) if symbols else {}
+    # A split since the previous close: that close in today's shares (as quote vendors
+    # adjust it), so the split is no day change.
+    for symbol, new, old in split_since_previous_close(account, positions):
+        if closes.get(symbol) is not None:
+            closes[symbol] = (closes[symbol] * old / new).quantize(Decimal("0.0001"), ROUND_HALF_UP)
     none = _Trades("")
     return [
         Holding(

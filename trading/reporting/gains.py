@@ -143,7 +143,8 @@ def gains_csv(request, number, year: int):
     for d in report.disposals:
         writer.writerow(
             [
-                f"{d.qty} sh. {d.symbol} ({d.name})",
+                f"{d.qty} sh. {d.symbol} ({d.name})"
+                + (", cash in lieu" if d.adjustment_id else ""),
                 d.symbol,
                 d.qty,
                 d.acquired_on.isoformat() if d.acquired_on else "unknown",

@@ -7,7 +7,9 @@ replaces its rows):
                      (JournalEntry.effective_on: a fill's trade date, else the day posted)
     net_transfers  = the part of that cash that came from deposits less withdrawals (and
                      their reversals)
-    positions      = securities held at the day's end (executions up to then: buy +, sell -)
+    positions      = securities held at the day's end (executions up to then: buy +, sell -;
+                     and position adjustments effective by the day: a split from its
+                     ex-date, so the shares match that day's closing price)
     market_value   = sum of quantity x the latest close on or before the day (DailyClose);
                      a holding with no close recorded yet is valued at nothing
     equity         = cash + market_value
@@ -73,13 +75,20 @@ cash AS MATERIALIZED (
     GROUP BY la.account_id
 ),
 holdings AS MATERIALIZED (
-    SELECT o.account_id, o.security_id,
-           SUM(CASE WHEN o.side = %s THEN x.qty ELSE -x.qty END) AS qty
-    FROM trading_execution x
-    JOIN trading_order o ON o.id = x.order_id
-    WHERE x.executed_at < %s
-    GROUP BY o.account_id, o.security_id
-    HAVING SUM(CASE WHEN o.side = %s THEN x.qty ELSE -x.qty END) <> 0
+    SELECT m.account_id, m.security_id, SUM(m.qty) AS qty
+    FROM (
+        SELECT o.account_id, o.security_id,
+               CASE WHEN o.side = %s THEN x.qty ELSE -x.qty END AS qty
+        FROM trading_execution x
+        JOIN trading_order o ON o.id = x.order_id
+        WHERE x.executed_at < %s
+        UNION ALL
+        SELECT a.account_id, a.security_id, a.qty_change
+        FROM trading_positionadjustment a
+        WHERE a.effective_on <= %s
+    ) m
+    GROUP BY m.account_id, m.security_id
+    HAVING SUM(m.qty) <> 0
 ),
 closes AS MATERIALIZED (
     SELECT c.security_id, c.close
@@ -143,7 +152,7 @@ def take_snapshots(day: date) -> SnapshotResult:
         on,
         OrderSide.BUY.value,
         end,
-        OrderSide.BUY.value,
+        on,  # splits and other position adjustments effective by the day
         on,
         on,
         ops.adapt_datetimefield_value(timezone.now()),

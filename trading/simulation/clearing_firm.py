@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 
+from accounts.money import withholding
+from accounts.money.models import JournalEntryKind
 from trading.clearing import files
 from trading.market.calendar import nyse
 
@@ -76,7 +78,11 @@ def announce_dividend(symbol: str, rate: Decimal, ex_date: date, pay_date: date)
     return action
 
 
-def announce_split(symbol: str, new: int, old: int, ex_date: date) -> dict:
+def announce_split(
+    symbol: str, new: int, old: int, ex_date: date, cash_in_lieu_price: Decimal | None = None
+) -> dict:
+    """A split (new-for-old; 1-for-10 is a reverse split); a fraction of a share it
+    leaves is paid in cash at `cash_in_lieu_price` (none: the fraction is dropped)."""
     state = load_state()
     action = {
         "action_id": f"SPLIT-{symbol}-{ex_date:%Y%m%d}",
@@ -87,6 +93,7 @@ def announce_split(symbol: str, new: int, old: int, ex_date: date) -> dict:
         "pay_date": ex_date.isoformat(),
         "ratio_new": new,
         "ratio_old": old,
+        "cash_in_lieu_price": str(cash_in_lieu_price) if cash_in_lieu_price else "",
     }
     _add_action(state, action)
     return action
@@ -321,40 +328,62 @@ def answer(
         number = dividend["account_number"]
         if number not in settled:
             continue
-        settled[number] += dividend["amount"]
+        # The clearing firm withholds US tax by the account's tax form and treaty claim,
+        # by the same rules as the portal (accounts/money/withholding.py).
+        account = books.accounts[number]
+        rule, _ = withholding.dividend_withholding(
+            account.get("tax_form", ""), account.get("treaty_country", "")
+        )
+        tax = (dividend["amount"] * rule.rate).quantize(CENT, ROUND_HALF_UP)
+        settled[number] += dividend["amount"] - tax
         pay = date.fromisoformat(dividend["action"]["pay_date"])
         if pay == business_date:
+            base = {
+                "reference": dividend["action"]["action_id"],
+                "account_number": number,
+                "symbol": dividend["action"]["symbol"],
+                "trade_date": pay,
+                "settlement_date": pay,
+            }
             activity.append(
-                {
-                    "activity_type": "DIV",
-                    "reference": dividend["action"]["action_id"],
-                    "account_number": number,
-                    "symbol": dividend["action"]["symbol"],
-                    "qty": dividend["qty"],
-                    "net_amount": dividend["amount"],
-                    "trade_date": pay,
-                    "settlement_date": pay,
-                }
+                base
+                | {"activity_type": "DIV", "qty": dividend["qty"], "net_amount": dividend["amount"]}
             )
+            if tax:
+                kind = "DIVNRA" if rule.kind == JournalEntryKind.NRA_WITHHOLDING else "DIVWH"
+                activity.append(base | {"activity_type": kind, "qty": 0, "net_amount": -tax})
     for action in actions:
         ex = date.fromisoformat(action["ex_date"])
-        if action["type"] == "SPLIT" and ex == business_date:
-            before = _positions(books, actions, ex - timedelta(days=1))
-            for (number, symbol), qty in sorted(before.items()):
-                if symbol == action["symbol"]:
-                    after = qty * action["ratio_new"] // action["ratio_old"]
-                    activity.append(
-                        {
-                            "activity_type": "SPLIT",
-                            "reference": action["action_id"],
-                            "account_number": number,
-                            "symbol": symbol,
-                            "qty": after - qty,
-                            "net_amount": Decimal("0.00"),
-                            "trade_date": ex,
-                            "settlement_date": ex,
-                        }
-                    )
+        if action["type"] != "SPLIT" or ex > business_date:
+            continue
+        pay = date.fromisoformat(action["pay_date"])
+        price = Decimal(action["cash_in_lieu_price"]) if action.get("cash_in_lieu_price") else None
+        before = _positions(books, actions, ex - timedelta(days=1))
+        for (number, symbol), qty in sorted(before.items()):
+            if symbol != action["symbol"] or number not in settled:
+                continue
+            after = qty * action["ratio_new"] // action["ratio_old"]
+            fraction = (
+                Decimal(qty * action["ratio_new"] % action["ratio_old"]) / action["ratio_old"]
+            )
+            cash = (fraction * price).quantize(CENT, ROUND_HALF_UP) if price and qty > 0 else 0
+            if cash and pay <= business_date:
+                settled[number] += cash
+            if ex != business_date:
+                continue
+            split = {
+                "reference": action["action_id"],
+                "account_number": number,
+                "symbol": symbol,
+                "trade_date": ex,
+                "settlement_date": pay,
+            }
+            activity.append(
+                split
+                | {"activity_type": "SPLIT", "qty": after - qty, "net_amount": Decimal("0.00")}
+            )
+            if cash:
+                activity.append(split | {"activity_type": "CIL", "qty": 0, "net_amount": cash})
     for difference in cash_differences:
         if date.fromisoformat(difference["date"]) <= business_date:
             number = difference["account_number"]
@@ -373,6 +402,9 @@ def answer(
             "rate": Decimal(a["rate"]) if a.get("rate") else None,
             "ratio_new": a.get("ratio_new"),
             "ratio_old": a.get("ratio_old"),
+            "cash_in_lieu_price": (
+                Decimal(a["cash_in_lieu_price"]) if a.get("cash_in_lieu_price") else None
+            ),
         }
         for a in actions
         if max(date.fromisoformat(a["pay_date"]), date.fromisoformat(a["ex_date"])) >= business_date

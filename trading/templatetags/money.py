@@ -39,11 +39,17 @@ def signed_money(value) -> str:
 
 @register.filter
 def shares(value) -> str:
-    """A share quantity with thousands separators: 12,500."""
+    """A share quantity with thousands separators: 12,500 (a fraction of a share, as
+    cash in lieu sells, as it is: 0.5)."""
     try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
+        number = Decimal(str(value))
+    except (TypeError, ValueError, ArithmeticError):
         return ""
+    if not number.is_finite():
+        return ""
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.normalize():,f}"
 
 
 @register.filter

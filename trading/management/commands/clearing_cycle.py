@@ -28,8 +28,19 @@ class Command(BaseCommand):
             result = cycle.evening(day)
             for row in result.files:
                 self.stdout.write(f"{row.name}: {row.record_count} records")
+            delivery = cycle.deliver()
+            for name in delivery.delivered if delivery else []:
+                self.stdout.write(f"Delivered {name} by SFTP")
+            for name in delivery.failed if delivery else []:
+                self.stderr.write(f"Not delivered {name} (see admin → Clearing files)")
             return
         result = cycle.morning(day)
+        for name in result.delivered:
+            self.stdout.write(f"Delivered {name} by SFTP")
+        for name in result.undelivered:
+            self.stderr.write(f"Not delivered {name} (see admin → Clearing files)")
+        for name in result.fetched:
+            self.stdout.write(f"Fetched {name} by SFTP")
         for name in result.loaded:
             self.stdout.write(f"Loaded {name}")
         for name in result.rejected:

@@ -41,8 +41,9 @@ class Command(BaseCommand):
             "--split",
             action="append",
             default=[],
-            metavar="SYMBOL:NEW:OLD:EX_DATE",
-            help="Announce a stock split (2:1 is 2-for-1)",
+            metavar="SYMBOL:NEW:OLD:EX_DATE[:CASH_IN_LIEU_PRICE]",
+            help="Announce a stock split (2:1 is 2-for-1, 1:10 a reverse split); fractions "
+            "are paid in cash at the price given",
         )
         parser.add_argument(
             "--again", action="store_true", help="Answer a date already answered again"
@@ -61,10 +62,20 @@ class Command(BaseCommand):
             self.stdout.write(f"Announced {action['action_id']}")
         for text in options["split"]:
             try:
-                symbol, new, old, ex = text.split(":")
-                action = clearing_firm.announce_split(symbol.upper(), int(new), int(old), _day(ex))
-            except ValueError:
-                raise CommandError(f"--split {text!r}: SYMBOL:NEW:OLD:EX_DATE") from None
+                symbol, new, old, ex, *price = text.split(":")
+                if len(price) > 1:
+                    raise ValueError(text)
+                action = clearing_firm.announce_split(
+                    symbol.upper(),
+                    int(new),
+                    int(old),
+                    _day(ex),
+                    Decimal(price[0]) if price else None,
+                )
+            except (ValueError, InvalidOperation):
+                raise CommandError(
+                    f"--split {text!r}: SYMBOL:NEW:OLD:EX_DATE[:CASH_IN_LIEU_PRICE]"
+                ) from None
             self.stdout.write(f"Announced {action['action_id']}")
         try:
             result = clearing_firm.answer(day, inject=options["inject"], again=options["again"])
