@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trading", "0014_security_is_etf"),
+        ("trading", "0017_position_adjustment_split_terms"),
     ]
 
     operations = [
