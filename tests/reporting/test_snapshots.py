@@ -193,3 +193,18 @@ def test_a_reversed_deposit_is_not_counted_as_a_transfer_in():
     snapshot = AccountSnapshot.objects.get(account=account, date=today)
     # Cash and transfers both lose the returned deposit: no loss appears in P&L.
     assert (snapshot.cash, snapshot.net_transfers) == (D("200.00"), D("200.00"))
+
+
+def test_a_fill_busted_by_the_day_holds_nothing_on_it():
+    account = AccountFactory(opened_at=at(date(2025, 3, 3), 9))
+    acme = SecurityFactory(symbol="ACME")
+    deposit(account, "10000.00", date(2025, 3, 3))
+    fill(account, acme, "buy", 100, "50.00", at(date(2025, 3, 4)))
+    busted = fill(account, acme, "buy", 30, "50.00", at(date(2025, 3, 4)))
+    Execution.objects.filter(pk=busted.pk).update(busted_at=at(date(2025, 3, 5)))
+    DailyClose.objects.create(security=acme, date=date(2025, 3, 4), close=D("50.00"))
+
+    take_snapshots(date(2025, 3, 4))  # busted the next day: held that evening
+    take_snapshots(date(2025, 3, 5))
+    rows = {s.date: s.market_value for s in AccountSnapshot.objects.filter(account=account)}
+    assert rows == {date(2025, 3, 4): D("6500.00"), date(2025, 3, 5): D("5000.00")}

@@ -81,7 +81,7 @@ holdings AS MATERIALIZED (
                CASE WHEN o.side = %s THEN x.qty ELSE -x.qty END AS qty
         FROM trading_execution x
         JOIN trading_order o ON o.id = x.order_id
-        WHERE x.executed_at < %s
+        WHERE x.executed_at < %s AND (x.busted_at IS NULL OR x.busted_at >= %s)
         UNION ALL
         SELECT a.account_id, a.security_id, a.qty_change
         FROM trading_positionadjustment a
@@ -152,6 +152,7 @@ def take_snapshots(day: date) -> SnapshotResult:
         on,
         OrderSide.BUY.value,
         end,
+        end,  # a fill busted by the end of the day holds nothing
         on,  # splits and other position adjustments effective by the day
         on,
         on,
