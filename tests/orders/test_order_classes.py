@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from accounts.money import ledger
 from tests.factories import AccountFactory, filled_order, fund
@@ -493,3 +494,19 @@ def test_trailing_stops_wait_while_closed_and_day_ones_expire_after_the_close(
     assert not OutboxMessage.objects.exists()
     gtc_order = Order.objects.get(uuid=gtc["id"])
     assert ledger.balances(account).holds == gtc_order.held_amount
+
+
+def test_cancel_all_cancels_a_bracket_once(api, account, acme):
+    placed = bracket(api)
+    response = api.delete("/v2/orders")
+    assert response.status_code == 207
+    assert sorted(r["status"] for r in response.json()) == [200, 200, 200]
+    parent = Order.objects.get(uuid=placed["id"])
+    assert rows(parent, "cancel").count() == 1
+    assert {leg.status for leg in parent.legs.all()} == {OrderStatus.CANCELED}
+    assert not OutboxMessage.objects.filter(order__parent=parent).exists()
+
+
+def test_the_beat_schedule_follows_trailing_stops():
+    task = PeriodicTask.objects.get(task="trading.tasks.follow_trailing_stops")
+    assert task.enabled and (task.interval.every, task.interval.period) == (5, "seconds")

@@ -310,6 +310,11 @@ def cancel_all(account: Account, user: User | None) -> list[dict]:
             canceled = entry.cancel_order(order, user)
             results.append({"id": str(order.uuid), "status": 200, "body": order_dict(canceled)})
         except ServiceError as exc:
+            order.refresh_from_db()
+            if order.status in (OrderStatus.CANCELED, OrderStatus.PENDING_CANCEL):
+                # canceled with its group (a bracket's legs follow their entry)
+                results.append({"id": str(order.uuid), "status": 200, "body": order_dict(order)})
+                continue
             status, body = errors.from_service_error(exc)
             results.append({"id": str(order.uuid), "status": status, "body": body})
     return results
