@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.money import ledger
-from tests.factories import AccountFactory, filled_order, fund
+from tests.factories import AccountFactory, StaffFactory, filled_order, fund
 from trading.market import market_data
 from trading.orders import classes, entry
 from trading.orders.executions import ExecutionReport, apply_execution_report
@@ -510,3 +510,34 @@ def test_cancel_all_cancels_a_bracket_once(api, account, acme):
 def test_the_beat_schedule_follows_trailing_stops():
     task = PeriodicTask.objects.get(task="trading.tasks.follow_trailing_stops")
     assert task.enabled and (task.interval.every, task.interval.period) == (5, "seconds")
+
+
+def test_exits_that_cannot_be_routed_are_rejected_with_a_warning(
+    api, account, acme, caplog, client
+):
+    placed = bracket(api)
+    parent = Order.objects.get(uuid=placed["id"])
+    fill(parent, 4, "99.00", exec_id="E1")
+    # The clearing firm's quantity accepted by staff: the 4 shares bought are gone.
+    Position.objects.filter(account=account).update(qty=0)
+    apply_execution_report(
+        ExecutionReport(
+            exec_id="E2",
+            cl_ord_id=parent.cl_ord_id,
+            exec_type="2",
+            ord_status="2",
+            last_qty=6,
+            last_px=D("99.00"),
+            cum_qty=10,
+        )
+    )
+    legs = list(parent.legs.order_by("id"))
+    assert [leg.status for leg in legs] == [OrderStatus.REJECTED, OrderStatus.REJECTED]
+    assert "no longer available" in legs[0].reject_reason
+    assert not OutboxMessage.objects.filter(order__in=legs).exists()
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "not routed" in r.message]
+    assert len(warnings) == 2 and str(parent.pk) in warnings[0].getMessage()
+    client.force_login(StaffFactory())
+    page = client.get("/admin/trading/order/", {"status__exact": "rejected"})
+    assert page.status_code == 200
+    assert "no longer available for this exit" in page.content.decode()
