@@ -583,16 +583,31 @@ def after_change(order: Order, filled: bool, lock) -> None:
     """The group's rules after a change of one of its orders (in the transaction that
     applied it, the account locked): the entry completely filled routes its held exits;
     an exit's fill, or any order ending canceled, expired or rejected (a refused
-    replacement excepted), cancels the group's other open orders. `lock` locks an order
+    replacement excepted) while no exit has filled, cancels the group's other open
+    orders. `lock` locks an order
     as the applier does (its batch's copy when it has one)."""
     if order.group is None:
         return
     if order.leg == OrderLeg.ENTRY and order.status == OrderStatus.FILLED:
         _route_exits(order, lock)
     elif (order.leg != OrderLeg.ENTRY and filled) or (
-        order.status in ENDED and not (order.status == OrderStatus.REJECTED and order.replaces_id)
+        order.status in ENDED
+        and not (order.status == OrderStatus.REJECTED and order.replaces_id)
+        and not _an_exit_filled(order)
     ):
         _cancel_others(order, lock)
+
+
+def _an_exit_filled(order: Order) -> bool:
+    """Once an exit has filled, the group is decided: that fill canceled the others, and
+    the end of one of those (or of the exit itself) cancels nothing more."""
+    if order.leg != OrderLeg.ENTRY and order.filled_qty:
+        return True
+    return (
+        _group(order)
+        .filter(leg__in=(OrderLeg.TAKE_PROFIT, OrderLeg.STOP_LOSS), filled_qty__gt=0)
+        .exists()
+    )
 
 
 def _group(order: Order):
