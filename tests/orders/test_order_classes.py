@@ -541,3 +541,19 @@ def test_exits_that_cannot_be_routed_are_rejected_with_a_warning(
     page = client.get("/admin/trading/order/", {"status__exact": "rejected"})
     assert page.status_code == 200
     assert "no longer available for this exit" in page.content.decode()
+
+
+def test_the_order_page_shows_the_group_and_the_trail(api, account, acme, client):
+    placed = bracket(api)
+    trailing = post(api, type="trailing_stop", trail_percent="2.5", time_in_force="day").json()
+    assert "id" in trailing, trailing
+    client.force_login(account.holders.get())
+    parent = Order.objects.get(uuid=placed["id"])
+    page = client.get(f"/account/{account.account_number}/orders/{parent.pk}/").content.decode()
+    assert "Bracket" in page and "Take profit" in page and "Stop loss" in page
+    assert "(held)" in page and "this order" in page
+    order = Order.objects.get(uuid=trailing["id"])
+    page = client.get(f"/account/{account.account_number}/orders/{order.pk}/").content.decode()
+    assert "2.5% from the low of $100" in page
+    orders = client.get(f"/account/{account.account_number}/orders/").content.decode()
+    assert "bracket: stop loss" in orders and "(hwm $100)" in orders
