@@ -35,6 +35,7 @@ from accounts.opening.models import Account, AccountStatus
 from accounts.users.models import User
 from rushtrade.errors import FieldError, ServiceError
 from trading.market import market_data
+from trading.market.models import Security
 from trading.orders import configuration, entry, events
 from trading.orders.models import (
     Order,
@@ -402,8 +403,6 @@ def place_trailing_stop(
     trail, percent = _parse_trail(trail_price, trail_percent)
     account = ledger.lock_account(account)
     symbol = (symbol or "").strip().upper()
-    from trading.market.models import Security
-
     security = Security.objects.filter(symbol=symbol).first()
     errors, qty_value, _, _ = entry._field_errors(
         security, symbol, side, OrderType.STOP, time_in_force, qty, None, None
