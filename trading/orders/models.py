@@ -121,8 +121,12 @@ class Order(models.Model):
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
+    # Database defaults too: rows written by SQL alone (bench/, data loads) are simple.
     order_class = models.CharField(
-        max_length=7, choices=OrderClass.choices, default=OrderClass.SIMPLE
+        max_length=7,
+        choices=OrderClass.choices,
+        default=OrderClass.SIMPLE,
+        db_default=OrderClass.SIMPLE,
     )
     group = models.UUIDField(
         null=True,
@@ -130,7 +134,9 @@ class Order(models.Model):
         db_index=True,
         help_text="Shared by the orders of one bracket, oco or oto (replacements included)",
     )
-    leg = models.CharField(max_length=11, choices=OrderLeg.choices, blank=True)
+    leg = models.CharField(
+        max_length=11, choices=OrderLeg.choices, blank=True, default="", db_default=""
+    )
     parent = models.ForeignKey(
         "self",
         null=True,
