@@ -45,6 +45,15 @@ def compute_monthly_statistics(month: str | None = None) -> list[str]:
     return [row.month.strftime("%Y-%m") for row in rows]
 
 
+@shared_task(ignore_result=True, expires=10)
+def follow_trailing_stops() -> int:
+    """Follow the trailing stops' high-water marks and route those triggered (every few
+    seconds from beat; a run that overlaps another routes nothing twice: row locks)."""
+    from trading.orders import classes
+
+    return classes.follow_trailing_stops()
+
+
 @shared_task(bind=True, max_retries=5, default_retry_delay=60, acks_late=True)
 def send_fill_emails(self, execution_ids: list[int]) -> int:
     """The e-mails of fills written together, each unless its account's
@@ -63,6 +72,7 @@ def send_fill_emails(self, execution_ids: list[int]) -> int:
 
 __all__ = [
     "compute_monthly_statistics",
+    "follow_trailing_stops",
     "record_daily_closes",
     "run_clearing_morning",
     "send_fill_emails",

@@ -318,9 +318,9 @@ def test_list_get_by_client_id_replace_and_cancel(api, account, acme):
         ({"limit_price": "abc"}, 422, 40010001),
         ({"limit_price": "99.555"}, 422, 40010001),
         ({"time_in_force": "opg"}, 422, 42210000),
-        ({"type": "trailing_stop"}, 422, 42210000),
+        ({"type": "trailing_stop"}, 422, 40010001),  # offered: needs a trail
         ({"notional": "100"}, 422, 42210000),
-        ({"order_class": "bracket"}, 422, 42210000),
+        ({"order_class": "bracket"}, 422, 40010001),  # offered: needs its exits
         ({"extended_hours": True}, 422, 42210000),
         ({"client_order_id": "x" * 129}, 422, 40010001),
         ({"qty": "1000"}, 403, 40310000),  # $99,500 > buying power

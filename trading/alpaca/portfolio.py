@@ -25,8 +25,8 @@ from trading.alpaca.formats import account_id, exchange, parse_uuid, text
 from trading.market import market_data
 from trading.market.models import Security
 from trading.orders import configuration
+from trading.orders.entry import promised_shares
 from trading.orders.models import (
-    OPEN_STATUSES,
     Execution,
     Order,
     OrderSide,
@@ -100,18 +100,7 @@ def valued_positions(account: Account, symbol_or_id: str | None = None) -> list[
     if not positions:
         return []
     security_ids = [p.security_id for p in positions]
-    promised = dict(
-        Order.objects.filter(
-            account=account,
-            security_id__in=security_ids,
-            side=OrderSide.SELL,
-            status__in=OPEN_STATUSES,
-            replaced_by__isnull=True,
-        )
-        .values("security_id")
-        .annotate(open_qty=Sum("qty") - Sum("filled_qty"))
-        .values_list("security_id", "open_qty")
-    )
+    promised = promised_shares(account, security_ids)
     symbols = [p.security.symbol for p in positions]
     closes = market_data.get_previous_closes(symbols)
     quotes = market_data.get_quotes(symbols)

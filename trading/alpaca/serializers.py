@@ -95,6 +95,23 @@ class AlpacaOrderSerializer(serializers.Serializer):
     stop_price = serializers.CharField(**S)
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     extended_hours = serializers.BooleanField()
+    legs = serializers.ListField(
+        child=serializers.DictField(),
+        **S,
+        help_text="With nested=true (and when placed): the legs of a bracket, oco or oto",
+    )
+    trail_price = serializers.CharField(**S)
+    trail_percent = serializers.CharField(**S)
+    hwm = serializers.CharField(**S, help_text="A trailing stop's high-water mark")
+
+
+class AlpacaTakeProfitSerializer(serializers.Serializer):
+    limit_price = serializers.CharField()
+
+
+class AlpacaStopLossSerializer(serializers.Serializer):
+    stop_price = serializers.CharField()
+    limit_price = serializers.CharField(**S, help_text="Given: a stop-limit stop-loss")
 
 
 class AlpacaOrderRequestSerializer(serializers.Serializer):
@@ -105,12 +122,20 @@ class AlpacaOrderRequestSerializer(serializers.Serializer):
     time_in_force = serializers.ChoiceField(choices=TimeInForce.choices)
     limit_price = serializers.CharField(**S)
     stop_price = serializers.CharField(**S)
+    trail_price = serializers.CharField(**S, help_text="trailing_stop: dollars from the hwm")
+    trail_percent = serializers.CharField(**S, help_text="trailing_stop: percent from the hwm")
+    order_class = serializers.ChoiceField(
+        choices=["simple", "bracket", "oco", "oto"], required=False
+    )
+    take_profit = AlpacaTakeProfitSerializer(required=False)
+    stop_loss = AlpacaStopLossSerializer(required=False)
     client_order_id = serializers.CharField(
         **S, help_text="Yours, at most 128 characters: a retry returns the first order"
     )
 
 
 class AlpacaReplaceRequestSerializer(serializers.Serializer):
+    trail = serializers.CharField(**S, help_text="A trailing stop's new trail, not yet triggered")
     qty = serializers.CharField(**S)
     time_in_force = serializers.CharField(**S)
     limit_price = serializers.CharField(**S)

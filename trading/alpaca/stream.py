@@ -61,7 +61,7 @@ def alpaca_order(order: dict) -> dict:
         "qty": order["qty"],
         "filled_qty": order["filled_qty"],
         "filled_avg_price": order["filled_avg_price"],
-        "order_class": "simple",
+        "order_class": order.get("order_class", "simple"),
         "order_type": order["type"],
         "type": order["type"],
         "side": order["side"],
@@ -72,9 +72,9 @@ def alpaca_order(order: dict) -> dict:
         "status": status,
         "extended_hours": False,
         "legs": None,
-        "trail_percent": None,
-        "trail_price": None,
-        "hwm": None,
+        "trail_percent": order.get("trail_percent"),
+        "trail_price": order.get("trail_price"),
+        "hwm": order.get("hwm"),
         "reject_reason": order["reject_reason"],
     }
 

@@ -9,27 +9,37 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.db.models import Prefetch
 
 from accounts.opening.models import Account
 from accounts.users.models import User
 from rushtrade.errors import ServiceError
 from trading.alpaca import errors, portfolio
 from trading.alpaca.formats import parse_uuid, text
-from trading.orders import entry
-from trading.orders.models import OPEN_STATUSES, Order, OrderStatus
+from trading.orders import classes, entry
+from trading.orders.models import OPEN_STATUSES, Order, OrderClass, OrderStatus, OrderType
 
 log = logging.getLogger(__name__)
 
 MAX_CLIENT_ORDER_ID = 128
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
-CANCELABLE = (OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+CANCELABLE = (
+    OrderStatus.HELD,
+    OrderStatus.PENDING_NEW,
+    OrderStatus.NEW,
+    OrderStatus.PARTIALLY_FILLED,
+)
+ORDER_CLASSES = ("simple", "bracket", "oco", "oto")
 
 
-def order_dict(order: Order) -> dict:
+def order_dict(order: Order, nested: bool = False) -> dict:
     """An order as Alpaca's Order object (`replaces`/`replaced_by` need those relations
-    selected)."""
+    selected). With `nested`, a parent's legs (those not replaced) under `legs`."""
     replaced_by = getattr(order, "replaced_by", None)
     done_at = order.updated_at
+    legs = None
+    if nested and order.order_class != OrderClass.SIMPLE and order.parent_id is None:
+        legs = [order_dict(leg) for leg in _legs(order)]
     return {
         "id": str(order.uuid),
         "client_order_id": order.client_order_id,
@@ -51,7 +61,7 @@ def order_dict(order: Order) -> dict:
         "qty": text(order.qty),
         "filled_qty": text(order.filled_qty),
         "filled_avg_price": text(order.filled_avg_price),
-        "order_class": "simple",
+        "order_class": order.order_class,
         "order_type": order.order_type,
         "type": order.order_type,
         "side": order.side,
@@ -61,12 +71,23 @@ def order_dict(order: Order) -> dict:
         "stop_price": text(order.stop_price),
         "status": order.status,
         "extended_hours": False,
-        "legs": None,
-        "trail_percent": None,
-        "trail_price": None,
-        "hwm": None,
+        "legs": legs,
+        "trail_percent": text(order.trail_percent),
+        "trail_price": text(order.trail_price),
+        "hwm": text(order.hwm),
         "reject_reason": order.reject_reason or None,
     }
+
+
+def _legs(order: Order) -> list[Order]:
+    prefetched = getattr(order, "current_legs", None)
+    if prefetched is not None:
+        return prefetched
+    return list(
+        Order.objects.filter(parent=order, replaced_by__isnull=True)
+        .select_related("security", "replaces")
+        .order_by("id")
+    )
 
 
 def _orders(account: Account):
@@ -95,19 +116,43 @@ def get_order_by_client_order_id(account: Account, client_order_id: str | None) 
 def _unsupported(data: dict) -> str | None:
     if data.get("notional") not in (None, ""):
         return "notional orders are not offered: give qty in whole shares"
-    if data.get("type") == "trailing_stop":
-        return "trailing_stop orders are not offered"
-    if data.get("order_class") not in (None, "", "simple"):
-        return f"order_class {data['order_class']} is not offered: only simple orders"
+    if data.get("order_class") not in (None, "", *ORDER_CLASSES):
+        return f"order_class {data['order_class']} is not offered: simple, bracket, oco or oto"
     if data.get("extended_hours") in (True, "true", "True"):
         return "extended hours trading is not offered"
     if data.get("time_in_force") in ("opg", "cls"):
         return f"time_in_force {data['time_in_force']} is not offered: use day, gtc, ioc or fok"
     if data.get("position_intent") in ("buy_to_close", "sell_to_open"):
         return "short sales are not offered"
-    if data.get("take_profit") or data.get("stop_loss") or data.get("legs"):
-        return "bracket and multi-leg orders are not offered"
+    if data.get("legs"):
+        return "multi-leg (mleg) orders are not offered"
     return None
+
+
+def _exit(data: dict, name: str, *fields: str) -> classes.Exit | None:
+    value = data.get(name)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, dict):
+        raise errors.invalid(f"{name} must be an object")
+    prices = {f: _price(value, f) for f in ("limit_price", "stop_price")}
+    for field, price in prices.items():
+        if price is not None and field not in fields:
+            raise errors.invalid(f"{name}.{field} is not allowed")
+    return classes.Exit(**prices)
+
+
+def _check_class_fields(data: dict, order_class: str) -> None:
+    if data["type"] == "trailing_stop":
+        if order_class != "simple":
+            raise errors.invalid("trailing_stop orders are simple orders: no order_class")
+        for name in ("limit_price", "stop_price"):
+            if data.get(name) not in (None, ""):
+                raise errors.invalid(f"a trailing_stop order has no {name}: give trail_price")
+    elif data.get("trail_price") not in (None, "") or data.get("trail_percent") not in (None, ""):
+        raise errors.invalid("trail_price and trail_percent are for trailing_stop orders")
+    if order_class == "simple" and (data.get("take_profit") or data.get("stop_loss")):
+        raise errors.invalid("take_profit and stop_loss need order_class bracket, oco or oto")
 
 
 def _price(data: dict, name: str):
@@ -148,19 +193,45 @@ def submit_order(account: Account, user: User | None, data: dict) -> tuple[Order
         not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID
     ):
         raise errors.invalid(f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters")
+    order_class = data.get("order_class") or "simple"
+    _check_class_fields(data, order_class)
+    common = {
+        "symbol": data["symbol"],
+        "side": data["side"],
+        "time_in_force": data["time_in_force"],
+        "qty": _qty(data),
+        "client_order_id": client_order_id,
+    }
     try:
-        order, created = entry.place_order(
-            account,
-            user,
-            symbol=data["symbol"],
-            side=data["side"],
-            order_type=data["type"],
-            time_in_force=data["time_in_force"],
-            qty=_qty(data),
-            limit_price=_price(data, "limit_price"),
-            stop_price=_price(data, "stop_price"),
-            client_order_id=client_order_id,
-        )
+        if data["type"] == "trailing_stop":
+            order, created = classes.place_trailing_stop(
+                account,
+                user,
+                **common,
+                trail_price=_price(data, "trail_price"),
+                trail_percent=_price(data, "trail_percent"),
+            )
+        elif order_class != "simple":
+            order, created = classes.place_order_class(
+                account,
+                user,
+                **common,
+                order_class=order_class,
+                order_type=data["type"],
+                limit_price=_price(data, "limit_price"),
+                stop_price=_price(data, "stop_price"),
+                take_profit=_exit(data, "take_profit", "limit_price"),
+                stop_loss=_exit(data, "stop_loss", "stop_price", "limit_price"),
+            )
+        else:
+            order, created = entry.place_order(
+                account,
+                user,
+                **common,
+                order_type=data["type"],
+                limit_price=_price(data, "limit_price"),
+                stop_price=_price(data, "stop_price"),
+            )
     except ServiceError as exc:
         if exc.code == "client_order_id_conflict" or "client_order_id" in exc.fields:
             raise errors.AlpacaError(
@@ -206,6 +277,16 @@ def list_orders(account: Account, params) -> list[Order]:
     symbols = [s.strip().upper() for s in (params.get("symbols") or "").split(",") if s.strip()]
     if symbols:
         queryset = queryset.filter(security__symbol__in=symbols)
+    if truthy(params.get("nested")):  # legs under their parents, not on their own
+        queryset = queryset.filter(parent__isnull=True).prefetch_related(
+            Prefetch(
+                "legs",
+                queryset=Order.objects.filter(replaced_by__isnull=True)
+                .select_related("security", "replaces", "replaced_by")
+                .order_by("id"),
+                to_attr="current_legs",
+            )
+        )
     order = ("created_at", "id") if direction == "asc" else ("-created_at", "-id")
     return list(queryset.order_by(*order)[:limit])
 
@@ -229,6 +310,11 @@ def cancel_all(account: Account, user: User | None) -> list[dict]:
             canceled = entry.cancel_order(order, user)
             results.append({"id": str(order.uuid), "status": 200, "body": order_dict(canceled)})
         except ServiceError as exc:
+            order.refresh_from_db()
+            if order.status in (OrderStatus.CANCELED, OrderStatus.PENDING_CANCEL):
+                # canceled with its group (a bracket's legs follow their entry)
+                results.append({"id": str(order.uuid), "status": 200, "body": order_dict(order)})
+                continue
             status, body = errors.from_service_error(exc)
             results.append({"id": str(order.uuid), "status": status, "body": body})
     return results
@@ -239,8 +325,6 @@ def replace(account: Account, user: User | None, order_id: str, data: dict) -> O
     client_order_id; returns the new order."""
     if not isinstance(data, dict):
         raise errors.AlpacaError(400, errors.MALFORMED, "request body format is invalid")
-    if data.get("trail") not in (None, ""):
-        raise errors.AlpacaError(422, errors.UNPROCESSABLE, "trailing_stop orders are not offered")
     if data.get("time_in_force") in ("opg", "cls"):
         raise errors.AlpacaError(422, errors.UNPROCESSABLE, "time_in_force is not offered")
     order = get_order(account, order_id)
@@ -248,6 +332,12 @@ def replace(account: Account, user: User | None, order_id: str, data: dict) -> O
         raise errors.AlpacaError(
             422, errors.UNPROCESSABLE, f"order is {order.status}: not replaceable"
         )
+    if data.get("trail") not in (None, ""):
+        if order.order_type != OrderType.TRAILING_STOP or order.triggered_at is not None:
+            raise errors.invalid("trail changes only a trailing_stop order not yet triggered")
+        if any(data.get(k) not in (None, "") for k in ("qty", "limit_price", "stop_price")):
+            raise errors.invalid("a trailing_stop order changes only its trail")
+        return _orders(account).get(pk=classes.replace_trail(order, _price(data, "trail")).pk)
     client_order_id = data.get("client_order_id")
     if client_order_id is not None and (
         not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID
@@ -272,7 +362,7 @@ def replace(account: Account, user: User | None, order_id: str, data: dict) -> O
     return _orders(account).get(pk=new.pk)
 
 
-def _truthy(value) -> bool:
+def truthy(value) -> bool:
     return str(value).lower() in ("true", "1", "yes")
 
 
@@ -341,7 +431,7 @@ def close_position(account: Account, user: User | None, symbol_or_id: str, param
     """DELETE /v2/positions/{symbol}: a market sell of the shares available (or `qty`,
     or `percentage` of them, rounded down to whole shares). With `cancel_orders=true`
     the symbol's open orders are canceled first, and the cancels confirmed."""
-    if _truthy(params.get("cancel_orders")):
+    if truthy(params.get("cancel_orders")):
         held = portfolio.position(account, symbol_or_id)
         still_open = cancel_and_confirm(account, user, held.position.security.symbol)
         if still_open:

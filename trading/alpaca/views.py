@@ -186,7 +186,7 @@ class OrdersView(AlpacaView):
     )
     def post(self, request):
         order, _created = trading.submit_order(self.account, request.user, request.data)
-        return Response(trading.order_dict(order))
+        return Response(trading.order_dict(order, nested=True))
 
     @doc(
         "Orders, newest first",
@@ -199,12 +199,13 @@ class OrdersView(AlpacaView):
             q("direction", "desc (default) or asc"),
             q("side", "buy or sell"),
             q("symbols", "Comma-separated symbols"),
-            q("nested", "Accepted; there are no multi-leg orders", OpenApiTypes.BOOL),
+            q("nested", "Legs under their parent order (bracket, oco, oto)", OpenApiTypes.BOOL),
         ],
     )
     def get(self, request):
         found = trading.list_orders(self.account, request.query_params)
-        return Response([trading.order_dict(o) for o in found])
+        nested = trading.truthy(request.query_params.get("nested"))
+        return Response([trading.order_dict(o, nested=nested) for o in found])
 
     @doc(
         "Cancel every open order",
@@ -217,9 +218,16 @@ class OrdersView(AlpacaView):
 
 
 class OrderView(AlpacaView):
-    @doc("One order", {200: s.AlpacaOrderSerializer, 404: _err("No such order: 40410000")})
+    @doc(
+        "One order",
+        {200: s.AlpacaOrderSerializer, 404: _err("No such order: 40410000")},
+        parameters=[q("nested", "With its legs (bracket, oco, oto)", OpenApiTypes.BOOL)],
+    )
     def get(self, request, order_id):
-        return Response(trading.order_dict(trading.get_order(self.account, order_id)))
+        nested = trading.truthy(request.query_params.get("nested"))
+        return Response(
+            trading.order_dict(trading.get_order(self.account, order_id), nested=nested)
+        )
 
     @doc(
         "Replace an open order",

@@ -34,9 +34,24 @@ class OrderAdmin(ReadOnlyAdmin):
         "time_in_force",
         "status",
         "filled_qty",
+        "order_class",
+        "leg",
+        "reject_reason",
     )
-    list_filter = ("status", "side", "order_type", "time_in_force", "created_at")
-    search_fields = ("account__account_number", "security__symbol", "client_order_id", "cl_ord_id")
+    list_filter = (
+        "status",
+        "side",
+        "order_type",
+        "order_class",
+        "time_in_force",
+        "created_at",
+    )
+    search_fields = (
+        "account__account_number",
+        "security__symbol",
+        "client_order_id",
+        "cl_ord_id",
+    )
     list_select_related = ("account", "security")
     readonly_fields = [f.name for f in Order._meta.fields]
     inlines = [ExecutionInline]

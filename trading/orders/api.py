@@ -9,7 +9,13 @@ from rest_framework.response import Response
 from accounts.money.api import AccountScopedMixin
 from rushtrade.errors import ErrorSerializer
 from trading.orders import entry
-from trading.orders.models import OPEN_STATUSES, Order, OrderSide, OrderType, TimeInForce
+from trading.orders.models import (
+    OPEN_STATUSES,
+    PLAIN_ORDER_TYPE_CHOICES,
+    Order,
+    OrderSide,
+    TimeInForce,
+)
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Refused: the field and reason named."),
@@ -91,7 +97,7 @@ class OrderRequestSerializer(serializers.Serializer):
 
     symbol = serializers.CharField(max_length=12)
     side = serializers.ChoiceField(choices=OrderSide.choices)
-    type = serializers.ChoiceField(choices=OrderType.choices)
+    type = serializers.ChoiceField(choices=PLAIN_ORDER_TYPE_CHOICES)
     time_in_force = serializers.ChoiceField(choices=TimeInForce.choices)
     qty = serializers.CharField(max_length=20, help_text='Whole shares, e.g. "10".')
     limit_price = serializers.CharField(max_length=20, required=False, allow_null=True)

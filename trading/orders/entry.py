@@ -32,6 +32,7 @@ from trading.market.models import Security
 from trading.orders import configuration, events, fees
 from trading.orders.models import (
     OPEN_STATUSES,
+    PLAIN_ORDER_TYPES,
     Order,
     OrderSide,
     OrderStatus,
@@ -148,7 +149,7 @@ def _field_errors(
         errors["symbol"] = FieldError("unknown_symbol", f"No security with symbol {symbol!r}.")
     if side not in OrderSide.values:
         errors["side"] = FieldError("invalid_choice", "Choose buy or sell.")
-    if order_type not in OrderType.values:
+    if order_type not in PLAIN_ORDER_TYPES:
         errors["type"] = FieldError("invalid_choice", "Choose market, limit, stop or stop_limit.")
     if time_in_force not in TimeInForce.values:
         errors["time_in_force"] = FieldError("invalid_choice", "Choose day, gtc, ioc or fok.")
@@ -165,13 +166,13 @@ def _order_type_errors(errors, order_type, time_in_force, limit_price, stop_pric
     needs_stop = order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
     if needs_limit and limit is None and "limit_price" not in errors:
         errors["limit_price"] = FieldError("required", "A limit order needs a limit price.")
-    if not needs_limit and limit_price not in (None, "") and order_type in OrderType.values:
+    if not needs_limit and limit_price not in (None, "") and order_type in PLAIN_ORDER_TYPES:
         errors["limit_price"] = FieldError(
             "not_allowed", f"A {order_type} order has no limit price."
         )
     if needs_stop and stop is None and "stop_price" not in errors:
         errors["stop_price"] = FieldError("required", "A stop order needs a stop price.")
-    if not needs_stop and stop_price not in (None, "") and order_type in OrderType.values:
+    if not needs_stop and stop_price not in (None, "") and order_type in PLAIN_ORDER_TYPES:
         errors["stop_price"] = FieldError("not_allowed", f"A {order_type} order has no stop price.")
     if needs_stop and time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
         errors["time_in_force"] = FieldError(
@@ -253,17 +254,41 @@ def shares_available(account: Account, security: Security) -> int:
         .first()
         or 0
     )
-    promised = (
+    return held - promised_shares(account, [security.pk]).get(security.pk, 0)
+
+
+def promised_shares(account: Account, security_ids: list[int]) -> dict[int, int]:
+    """Per security: the shares open sell orders still need. The exit pair of a bracket
+    or an oco holds its shares once, not twice (only one of the two can fill): a group
+    promises its largest open leg less what its legs have sold. A leg still held until
+    its entry fills promises the shares the entry has bought so far. One query."""
+    open_groups = Order.objects.filter(
+        account=account, status__in=OPEN_STATUSES, group__isnull=False
+    ).values("group")
+    rows = (
         Order.objects.filter(
             account=account,
-            security=security,
+            security_id__in=security_ids,
             side=OrderSide.SELL,
-            status__in=OPEN_STATUSES,
+            replaced_by__isnull=True,
         )
-        .exclude(replaced_by__isnull=False)
-        .aggregate(open_qty=Sum("qty"), filled=Sum("filled_qty"))
+        .filter(models.Q(status__in=OPEN_STATUSES) | models.Q(group__in=open_groups))
+        .values_list("security_id", "group", "status", "qty", "filled_qty", "parent__filled_qty")
     )
-    return held - ((promised["open_qty"] or 0) - (promised["filled"] or 0))
+    promised: dict[int, int] = {}
+    groups: dict = {}
+    for security_id, group, status, qty, filled, entry_filled in rows:
+        is_open = status in OPEN_STATUSES
+        if status == OrderStatus.HELD and entry_filled is not None:
+            qty = min(qty, entry_filled)
+        if group is None:
+            promised[security_id] = promised.get(security_id, 0) + qty - filled
+            continue
+        largest, sold = groups.get((security_id, group), (0, 0))
+        groups[(security_id, group)] = (max(largest, qty if is_open else 0), sold + filled)
+    for (security_id, _), (largest, sold) in groups.items():
+        promised[security_id] = promised.get(security_id, 0) + max(largest - sold, 0)
+    return promised
 
 
 def long_market_value(account: Account) -> Decimal:
@@ -450,37 +475,45 @@ def _store(
     replaces: Order | None = None,
     hold_now: Decimal | None = None,
     outbox: dict | None = None,
+    *,
+    routed: bool = True,
+    fields: dict | None = None,
 ) -> Order:
     """The order row, its hold and its outbox row (`outbox`: the kind and payload of
     `_outbox_row`, for the order's own ClOrdID), written by one statement. `hold` is the
     order's whole hold; `hold_now` what is set aside now if less (a replacement whose old
-    order was partly filled)."""
+    order was partly filled). `routed=False`: no outbox row (an order the portal holds);
+    `fields`: other values of the order (an order class's)."""
     order = Order(
-        account=account,
-        security=security,
-        client_order_id=client_order_id,
-        request_hash=request.content_hash(),
-        cl_ord_id=new_cl_ord_id(),
-        side=request.side,
-        order_type=request.order_type,
-        time_in_force=request.time_in_force,
-        qty=request.qty,
-        limit_price=request.limit_price,
-        stop_price=request.stop_price,
-        held_amount=hold,
-        estimated_commission=commission,
-        placed_by=user,
-        replaces=replaces,
+        **{
+            "account": account,
+            "security": security,
+            "client_order_id": client_order_id,
+            "request_hash": request.content_hash(),
+            "cl_ord_id": new_cl_ord_id(),
+            "side": request.side,
+            "order_type": request.order_type,
+            "time_in_force": request.time_in_force,
+            "qty": request.qty,
+            "limit_price": request.limit_price,
+            "stop_price": request.stop_price,
+            "held_amount": hold,
+            "estimated_commission": commission,
+            "placed_by": user,
+            "replaces": replaces,
+        }
+        | (fields or {})
     )
     hold_now = hold if hold_now is None else hold_now
     outbox = outbox or {"kind": OutboxMessage.Kind.NEW_ORDER}
-    message = _outbox_row(order, cl_ord_id=order.cl_ord_id, **outbox)
+    message = _outbox_row(order, cl_ord_id=order.cl_ord_id, **outbox) if routed else None
     if connection.vendor == "postgresql":
         rows = [(order, {})]
         if hold_now > 0:
             hold_row = Hold(account=account, amount=hold_now, reason=Hold.Reason.ORDER)
             rows.append((hold_row, {"reference": "'order:' || o.id"}))
-        rows.append((message, {"order_id": "o.id"}))
+        if message is not None:
+            rows.append((message, {"order_id": "o.id"}))
         order.pk = _insert_together(rows)
         order._state.adding = False
         order._state.db = connection.alias
@@ -488,8 +521,9 @@ def _store(
         order.save(force_insert=True)
         if hold_now > 0:
             ledger.place_hold(account, hold_now, Hold.Reason.ORDER, f"order:{order.pk}")
-        message.order = order
-        message.save(force_insert=True)
+        if message is not None:
+            message.order = order
+            message.save(force_insert=True)
     # A new order replaced by nothing: the API's answer need not ask.
     Order._meta.get_field("replaced_by").set_cached_value(order, None)
     return order
@@ -630,7 +664,12 @@ def _locked_open_order(order: Order) -> Order:
         .select_related("security", "account", "replaces")
         .get(pk=order.pk)
     )
-    if order.status not in (OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED):
+    if order.status not in (
+        OrderStatus.HELD,
+        OrderStatus.PENDING_NEW,
+        OrderStatus.NEW,
+        OrderStatus.PARTIALLY_FILLED,
+    ):
         raise ServiceError(
             "order_not_open",
             f"This order is {order.get_status_display().lower()}: it cannot be changed.",
@@ -644,6 +683,30 @@ def cancel_order(order: Order, user: User | None) -> Order:
     """Ask the routing engine to cancel; the order is `pending_cancel` until it answers
     (canceled, or an OrderCancelReject leaves it as it was)."""
     order = _locked_open_order(order)
+    if order.held_by_portal:  # never routed: nothing to ask the engine
+        from trading.orders import classes
+
+        events.record(classes.cancel_held(order))
+        classes.after_change(order, False, _relock)
+        return order
+    request_cancel(order, user)
+    events.record(events.change(order, "pending_cancel"))
+    return order
+
+
+def _relock(order: Order, account: bool = True) -> Order:
+    if account:
+        ledger.lock_account(order.account_id)
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("security", "account", "replaces")
+        .get(pk=order.pk)
+    )
+
+
+def request_cancel(order: Order, user: User | None) -> None:
+    """The cancel request's outbox row, the order `pending_cancel` (the caller holds the
+    account's and the order's locks and writes the trade update)."""
     _outbox(
         order,
         OutboxMessage.Kind.CANCEL,
@@ -654,8 +717,12 @@ def cancel_order(order: Order, user: User | None) -> Order:
     )
     order.status = OrderStatus.PENDING_CANCEL
     order.save(update_fields=["status", "updated_at"])
-    events.record(events.change(order, "pending_cancel"))
-    return order
+
+
+def release_hold(order: Order) -> None:
+    """An order the portal ends itself releases what it held."""
+    if order.side == OrderSide.BUY and order.held_amount > 0:
+        ledger.adjust_hold(order.account, f"order:{order.pk}", Decimal("0"))
 
 
 @transaction.atomic
@@ -674,6 +741,22 @@ def replace_order(
     answers. Buying power counts what the old order still holds as freed."""
     order = _locked_open_order(order)
     configuration.check_trading_allowed(order.account)
+    if order.held_by_portal:
+        from trading.orders import classes
+
+        return classes.replace_held(
+            order,
+            qty=qty,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            time_in_force=time_in_force,
+        )
+    if order.order_type == OrderType.TRAILING_STOP:
+        raise ServiceError(
+            "order_not_replaceable",
+            "This trailing stop has been triggered: it is a market order now.",
+            status=409,
+        )
     security = order.security
     quote = market_data.get_quote(security.symbol)
     request = check_request(
@@ -727,6 +810,12 @@ def replace_order(
         user,
         replaces=order,
         hold_now=_unfilled_part(hold, request.qty, order.filled_qty),
+        fields={
+            "order_class": order.order_class,
+            "group": order.group,
+            "leg": order.leg,
+            "parent_id": order.parent_id,
+        },
         outbox={
             "kind": OutboxMessage.Kind.REPLACE,
             "orig_cl_ord_id": order.cl_ord_id,

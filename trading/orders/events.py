@@ -77,6 +77,10 @@ def snapshot(order: Order, replaced_by: Order | None = None) -> dict:
         "replaces": _uuid_of_replaced(order),
         "replaced_by": str(replaced_by.uuid) if replaced_by else None,
         "reject_reason": order.reject_reason or None,
+        "order_class": order.order_class,
+        "trail_price": _text(order.trail_price),
+        "trail_percent": _text(order.trail_percent),
+        "hwm": _text(order.hwm),
     }
 
 

@@ -41,7 +41,7 @@ from accounts.money import ledger
 from accounts.money.models import JournalEntryKind, LedgerAccountKind
 from accounts.opening.models import Account
 from trading.market.calendar import settlement_date
-from trading.orders import events, fees, fill_emails
+from trading.orders import classes, events, fees, fill_emails
 from trading.orders.models import (
     Execution,
     ExecutionReportLog,
@@ -605,6 +605,8 @@ def apply_report(report: ExecutionReport) -> Applied:
             _adjust_hold(replaced, Decimal("0"))
             order.filled_qty = replaced.filled_qty
             order.filled_avg_price = replaced.filled_avg_price
+            if replaced.group is not None:  # its held or routed legs follow the replacement
+                Order.objects.filter(parent=replaced).update(parent=order)
 
     reopen, fill = False, None
     if trans in (CANCEL, CORRECT):
@@ -658,6 +660,8 @@ def apply_report(report: ExecutionReport) -> Applied:
     )
     _set_hold(order, reopened=reopen)
     _trade_updates(order, report, previous, fill, replaced)
+    if order.group is not None:  # a bracket, oco or oto: the group's rules
+        classes.after_change(order, fill is not None and trans == NEW, _lock)
     return Applied(order)
 
 
@@ -890,6 +894,8 @@ def apply_message_reject(
             order.save(update_fields=["status", "reject_reason", "updated_at"])
             _adjust_hold(order, Decimal("0"))
             events.record(events.change(order, "rejected"))
+            if order.group is not None:
+                classes.after_change(order, False, _lock)
         log.warning(
             "Order %s (ClOrdID %s) rejected by the routing engine (35=%s): %s",
             order.pk,

@@ -2,7 +2,7 @@ from django import forms
 from django.urls import reverse_lazy
 
 from rushtrade.forms import BootstrapMixin, ConditionalFieldsMixin
-from trading.orders.models import OrderSide, OrderType, TimeInForce
+from trading.orders.models import PLAIN_ORDER_TYPE_CHOICES, OrderSide, OrderType, TimeInForce
 
 
 class OrderTicketForm(ConditionalFieldsMixin, BootstrapMixin, forms.Form):
@@ -36,7 +36,7 @@ class OrderTicketForm(ConditionalFieldsMixin, BootstrapMixin, forms.Form):
         label="Quantity (shares)",
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
-    order_type = forms.ChoiceField(choices=OrderType.choices, label="Order type")
+    order_type = forms.ChoiceField(choices=PLAIN_ORDER_TYPE_CHOICES, label="Order type")
     limit_price = forms.CharField(
         max_length=20,
         required=False,

@@ -21,6 +21,30 @@ class OrderType(models.TextChoices):
     LIMIT = "limit", "Limit"
     STOP = "stop", "Stop"
     STOP_LIMIT = "stop_limit", "Stop limit"
+    TRAILING_STOP = "trailing_stop", "Trailing stop"
+
+
+# What the routing engine sees: a trailing stop is held by the portal and routed as a
+# market order once triggered (trading/orders/classes.py).
+PLAIN_ORDER_TYPES = (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT)
+PLAIN_ORDER_TYPE_CHOICES = [(t.value, t.label) for t in PLAIN_ORDER_TYPES]
+
+
+class OrderClass(models.TextChoices):
+    """Alpaca's order classes: the portal holds the legs and routes plain orders."""
+
+    SIMPLE = "simple", "Simple"
+    BRACKET = "bracket", "Bracket"
+    OCO = "oco", "One cancels other"
+    OTO = "oto", "One triggers other"
+
+
+class OrderLeg(models.TextChoices):
+    """An order's part in its class group (blank for a simple order)."""
+
+    ENTRY = "entry", "Entry"
+    TAKE_PROFIT = "take_profit", "Take profit"
+    STOP_LOSS = "stop_loss", "Stop loss"
 
 
 class TimeInForce(models.TextChoices):
@@ -31,6 +55,7 @@ class TimeInForce(models.TextChoices):
 
 
 class OrderStatus(models.TextChoices):
+    HELD = "held", "Held"  # a leg the portal holds until its entry fills
     PENDING_NEW = "pending_new", "Pending new"
     NEW = "new", "New"
     PARTIALLY_FILLED = "partially_filled", "Partially filled"
@@ -44,6 +69,7 @@ class OrderStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (
+    OrderStatus.HELD,
     OrderStatus.PENDING_NEW,
     OrderStatus.NEW,
     OrderStatus.PARTIALLY_FILLED,
@@ -68,7 +94,7 @@ class Order(models.Model):
     )
     cl_ord_id = models.CharField(max_length=40, unique=True)
     side = models.CharField(max_length=4, choices=OrderSide.choices)
-    order_type = models.CharField(max_length=10, choices=OrderType.choices)
+    order_type = models.CharField(max_length=13, choices=OrderType.choices)
     time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices)
     qty = models.PositiveIntegerField()
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
@@ -95,6 +121,41 @@ class Order(models.Model):
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
+    # Database defaults too: rows written by SQL alone (bench/, data loads) are simple.
+    order_class = models.CharField(
+        max_length=7,
+        choices=OrderClass.choices,
+        default=OrderClass.SIMPLE,
+        db_default=OrderClass.SIMPLE,
+    )
+    group = models.UUIDField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Shared by the orders of one bracket, oco or oto (replacements included)",
+    )
+    leg = models.CharField(
+        max_length=11, choices=OrderLeg.choices, blank=True, default="", db_default=""
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="legs",
+        help_text="The order this one is a leg of (Alpaca's nested listing)",
+    )
+    trail_price = models.DecimalField(**PRICE, null=True, blank=True)
+    trail_percent = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    hwm = models.DecimalField(
+        **PRICE,
+        null=True,
+        blank=True,
+        help_text="A trailing stop's high-water mark (the lowest price, for a buy)",
+    )
+    triggered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a trailing stop was routed as a market order"
+    )
     placed_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -113,10 +174,26 @@ class Order(models.Model):
                 condition=models.Q(filled_qty__lte=models.F("qty")), name="order_not_overfilled"
             ),
         ]
-        indexes = [models.Index(fields=["account", "status"], name="order_account_status")]
+        indexes = [
+            models.Index(fields=["account", "status"], name="order_account_status"),
+            models.Index(
+                fields=["id"],
+                name="order_trailing_untriggered",
+                condition=models.Q(
+                    order_type="trailing_stop", triggered_at__isnull=True, status="new"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_side_display()} {self.qty} {self.security.symbol} ({self.status})"
+
+    @property
+    def held_by_portal(self) -> bool:
+        """Not routed yet: a held leg, or a trailing stop not yet triggered."""
+        return self.status == OrderStatus.HELD or (
+            self.order_type == OrderType.TRAILING_STOP and self.triggered_at is None
+        )
 
     @property
     def is_open(self) -> bool:

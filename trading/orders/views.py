@@ -96,8 +96,21 @@ def order_detail(request, number, order_id):
     return render(
         request,
         "orders/order_detail.html",
-        {"account": account, "order": order, "executions": order.executions.all(), "form": form},
+        {
+            "account": account,
+            "order": order,
+            "executions": order.executions.all(),
+            "form": form,
+            "group": _group(order),
+        },
     )
+
+
+def _group(order: Order) -> list[Order]:
+    """The orders of its bracket, oco or oto (none replaced), the entry first."""
+    if order.group is None:
+        return []
+    return list(Order.objects.filter(group=order.group, replaced_by__isnull=True).order_by("id"))
 
 
 @login_required
