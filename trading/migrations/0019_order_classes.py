@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0015_account_event_log"),
-        ("trading", "0014_security_is_etf"),
+        ("trading", "0018_inbox_seq_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
