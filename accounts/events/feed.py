@@ -301,9 +301,9 @@ class Feed:
                 self._must_read = True  # a full batch: there may be more
                 continue
             self._deliver_notified()
-            if self._notified and self._gap is None:
+            if self._notified and not self._must_read:
                 # Notified events the table did not show yet: look again shortly.
-                self._wake.set()
+                self._look_again()
                 await asyncio.sleep(0.002)
             return
 
@@ -370,7 +370,7 @@ class Feed:
             return True
         if self._gap is None or self._gap[0] != missing:
             self._gap = (missing, None, now)
-            self._wake.set()  # look again soon
+            self._look_again()
             await asyncio.sleep(0.002)
             return False
         _, xmax, seen = self._gap
@@ -386,9 +386,14 @@ class Feed:
                 settings.EVENT_GAP_SECONDS,
             )
             return True
-        self._wake.set()  # look again soon
+        self._look_again()
         await asyncio.sleep(0.005)
         return False
+
+    def _look_again(self) -> None:
+        """Read the table again at once (a gap is being waited for)."""
+        self._must_read = True
+        self._wake.set()
 
     def _deliver(self, event: Event) -> None:
         for subscription in self.subscribers.get(event.account_id, ()):
