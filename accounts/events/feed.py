@@ -4,7 +4,10 @@ subscribers of its account (`/stream`, `/api/v1/events`).
 
 Events come from other processes (web, gateway, worker) through the table itself: on
 PostgreSQL the insert trigger's NOTIFY (delivered at commit) wakes the reader at once;
-on SQLite (the embedded run) it looks every `EVENT_POLL_SECONDS`.
+on SQLite (the embedded run) it looks every `EVENT_POLL_SECONDS`. The notification
+carries the statement's events themselves when they fit (a fill's event does; a bulk
+insert of many does not): the reader then hands them on without a query, and reads the
+table only when a notification came empty, an id is missing, or for its safety poll.
 
 Ids are handed out at insert and committed in any order, so the reader delivers only
 in id order: it stops at an id not visible yet, and skips it only once it is sure the
@@ -15,7 +18,7 @@ connection resumes from that id (the replay below) without losing or repeating o
 """
 
 import asyncio
-import contextlib
+import json
 import logging
 import threading
 import time
@@ -23,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -66,7 +69,22 @@ class Event:
 
     @classmethod
     def from_row(cls, row) -> "Event":
-        return cls(row.id, row.account_id, row.kind, row.payload, row.created_at)
+        return cls(row.id, row.account_id, row.kind, row.payload, row.created_at.astimezone(UTC))
+
+
+def notified_events(payload: str) -> list[Event] | None:
+    """The events a notification carries (the trigger's JSON array of [id, account_id,
+    kind, payload, created_at]), or None when it carries none (too large: read them)."""
+    if not payload:
+        return None
+    try:
+        return [
+            Event(int(i), int(a), k, p, datetime.fromisoformat(c).astimezone(UTC))
+            for i, a, k, p, c in json.loads(payload)
+        ]
+    except (ValueError, TypeError):
+        log.warning("Event feed: unreadable notification %r; reading the table", payload[:200])
+        return None
 
 
 class Subscription:
@@ -177,6 +195,10 @@ class Feed:
         self._replayer = ThreadPoolExecutor(4, thread_name_prefix="event-replay")
         self._gap: tuple[int, int | None, float] | None = None  # (id, xmax, first seen)
         self._postgresql = None  # the reader's connection on PostgreSQL
+        # Events carried by notifications, after the position, by id; and whether a
+        # notification came without its events (the table must be read).
+        self._notified: dict[int, Event] = {}
+        self._must_read = True
 
     # --- subscribers ---------------------------------------------------------------------
 
@@ -220,6 +242,8 @@ class Feed:
             self._wake = asyncio.Event()
             self._ready = asyncio.Event()
             self.position = None
+            self._notified = {}
+            self._must_read = True
             self._tasks = [loop.create_task(self._read())]
             if connection.vendor == "postgresql":
                 self._tasks.append(loop.create_task(self._listen()))
@@ -251,15 +275,50 @@ class Feed:
             else settings.EVENT_SAFETY_POLL_SECONDS
         )
         while True:
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), interval)
+            except TimeoutError:
+                self._must_read = True  # the safety poll (SQLite: the poll)
             self._wake.clear()
             try:
-                while await self._read_once(loop):
-                    pass
+                await self._catch_up(loop)
             except Exception:
+                self._must_read = True
                 log.exception("Event feed: reading events failed; retrying")
                 await asyncio.sleep(0.5)
+
+    async def _catch_up(self, loop) -> None:
+        """Deliver what is known to be committed: the notified events that follow the
+        position, and the table's rows when a notification came empty or an id is
+        missing among the notified ones (its transaction still running, rolled back, or
+        its events too large for a notification)."""
+        while True:
+            self._deliver_notified()
+            if not (self._must_read or self._notified):
+                return
+            self._must_read = False
+            if await self._read_once(loop):
+                self._must_read = True  # a full batch: there may be more
+                continue
+            self._deliver_notified()
+            if self._notified and not self._must_read:
+                # Notified events the table did not show yet: look again shortly.
+                self._look_again()
+                await asyncio.sleep(0.002)
+            return
+
+    def _deliver_notified(self) -> None:
+        """Hand on the notified events that continue the position without a gap."""
+        notified = self._notified
+        if not notified:
+            return
+        position = self.position
+        for stale in [i for i in notified if i <= position]:
+            del notified[stale]
+        while (event := notified.pop(position + 1, None)) is not None:
+            self._deliver(event)
+            position = self.position = event.id
+            self._gap = None
 
     async def _query(self, sql: str, params=None) -> list[tuple]:
         import psycopg
@@ -282,7 +341,7 @@ class Feed:
             return await loop.run_in_executor(self._reader, _rows_after, self.position), None
         fetched = await self._query(ROWS_AFTER, [self.position, BATCH])
         events = [
-            Event(r[2], r[3], r[4], r[5], r[6]) for r in fetched if r[2] is not None
+            Event(r[2], r[3], r[4], r[5], r[6].astimezone(UTC)) for r in fetched if r[2] is not None
         ]  # psycopg loads jsonb as Python objects
         return events, (fetched[0][0], fetched[0][1])
 
@@ -311,7 +370,7 @@ class Feed:
             return True
         if self._gap is None or self._gap[0] != missing:
             self._gap = (missing, None, now)
-            self._wake.set()  # look again soon
+            self._look_again()
             await asyncio.sleep(0.002)
             return False
         _, xmax, seen = self._gap
@@ -327,9 +386,14 @@ class Feed:
                 settings.EVENT_GAP_SECONDS,
             )
             return True
-        self._wake.set()  # look again soon
+        self._look_again()
         await asyncio.sleep(0.005)
         return False
+
+    def _look_again(self) -> None:
+        """Read the table again at once (a gap is being waited for)."""
+        self._must_read = True
+        self._wake.set()
 
     def _deliver(self, event: Event) -> None:
         for subscription in self.subscribers.get(event.account_id, ()):
@@ -337,7 +401,8 @@ class Feed:
         self.delivered += 1
 
     async def _listen(self) -> None:
-        """LISTEN on its own connection: each notification wakes the reader."""
+        """LISTEN on its own connection: each notification wakes the reader, with the
+        events it carries (if any)."""
         import psycopg
 
         while True:
@@ -347,8 +412,17 @@ class Feed:
                 )
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
-                    self._wake.set()  # catch up on what came while not listening
-                    async for _notify in conn.notifies():
+                    self._must_read = True  # catch up on what came while not listening
+                    self._wake.set()
+                    async for notify in conn.notifies():
+                        events = notified_events(notify.payload)
+                        if events is None:
+                            self._must_read = True
+                        else:
+                            position = self.position or 0
+                            for event in events:
+                                if event.id > position:
+                                    self._notified[event.id] = event
                         self._wake.set()
             except asyncio.CancelledError:
                 raise

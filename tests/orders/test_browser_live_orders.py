@@ -93,3 +93,34 @@ def test_order_status_changes_from_the_stream_with_polling_off(asgi_server, page
         )
     )
     expect(value).to_have_text("$600.00", timeout=10_000)  # before the 15 s price refresh
+
+
+def test_order_detail_page_follows_the_stream_with_polling_off(asgi_server, page, settings, acme):
+    settings.PAGE_POLL_SECONDS = 0
+    account = AccountFactory()
+    fund(account, D("5000.00"))
+    order, _ = entry.place_order(
+        account,
+        None,
+        symbol="ACME",
+        side="buy",
+        order_type="limit",
+        time_in_force="day",
+        qty=10,
+        limit_price="100.00",
+    )
+    _log_in(page, asgi_server, account)
+    page.goto(f"{asgi_server.url}/account/{account.account_number}/orders/{order.pk}/")
+    status = page.get_by_test_id("order-status")
+    expect(status).to_have_text("Pending new")
+    expect(page.locator("body")).to_have_attribute("data-live-state", "streaming")
+    assert page.locator("#order-summary").get_attribute("data-poll-seconds") == "0"
+    expect(page.get_by_test_id("execution")).to_have_count(0)
+
+    _fill(order, 4, 4)
+    expect(status).to_have_text("Partially filled", timeout=15_000)
+    expect(page.get_by_test_id("execution")).to_have_count(1)
+    _fill(order, 6, 10)
+    expect(status).to_have_text("Filled", timeout=15_000)
+    expect(page.get_by_test_id("execution")).to_have_count(2)
+    expect(page.locator("#order-summary")).to_contain_text("10 of 10 at $100 average")

@@ -90,6 +90,17 @@ def order_list(request, number):
 def order_detail(request, number, order_id):
     account = owned_account(request.user, number)
     order = get_object_or_404(account.orders.select_related("security"), pk=order_id)
+    if request.headers.get("HX-Request"):  # the live part, refreshed from the event stream
+        return render(
+            request,
+            "orders/_order_summary.html",
+            {
+                "account": account,
+                "order": order,
+                "executions": order.executions.all(),
+                "group": _group(order),
+            },
+        )
     form = ReplaceForm(
         initial={"qty": order.qty, "limit_price": order.limit_price, "stop_price": order.stop_price}
     )
