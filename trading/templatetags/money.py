@@ -61,3 +61,18 @@ def price(value) -> str:
         return ""
     places = 2 if amount == amount.quantize(Decimal("0.01")) else 4
     return f"{MINUS if amount < 0 else ''}${abs(amount):,.{places}f}"
+
+
+@register.filter
+def order_terms(order) -> str:
+    """An order's type and prices, each said once: "Market", "Limit $99",
+    "Stop $95", "Stop limit: stop $95, limit $94", "Trailing stop $95" (its current
+    stop, when known)."""
+    kind = order.get_order_type_display()
+    if order.order_type == "stop_limit" and order.stop_price and order.limit_price:
+        return f"{kind}: stop {price(order.stop_price)}, limit {price(order.limit_price)}"
+    if order.stop_price:
+        return f"{kind} {price(order.stop_price)}"
+    if order.limit_price:
+        return f"{kind} {price(order.limit_price)}"
+    return kind
