@@ -123,4 +123,4 @@ def test_order_detail_page_follows_the_stream_with_polling_off(asgi_server, page
     _fill(order, 6, 10)
     expect(status).to_have_text("Filled", timeout=15_000)
     expect(page.get_by_test_id("execution")).to_have_count(2)
-    expect(page.locator("#order-summary")).to_contain_text("10 of 10 at $100 average")
+    expect(page.locator("#order-summary")).to_contain_text("10 of 10 at $100.00 average")
