@@ -31,12 +31,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.money import ledger
-from accounts.opening.models import Account, AccountStatus
+from accounts.opening.models import Account
 from accounts.users.models import User
 from rushtrade.errors import FieldError, ServiceError
 from trading.market import market_data
 from trading.market.models import Security
-from trading.orders import configuration, entry, events
+from trading.orders import entry, events
 from trading.orders.models import (
     Order,
     OrderClass,
@@ -83,16 +83,6 @@ def _retry(account: Account, client_order_id: str, request_hash: str) -> Order |
     if existing.request_hash == request_hash:
         return existing
     raise entry._client_order_id_conflict()
-
-
-def _check_account(account: Account) -> None:
-    if account.status != AccountStatus.ACTIVE:
-        raise ServiceError(
-            "account_not_active",
-            f"This account is {account.get_status_display().lower()}.",
-            status=409,
-        )
-    configuration.check_trading_allowed(account)
 
 
 def _exit_request(security, side, time_in_force, qty, leg: str, exit: Exit, quote):
@@ -304,7 +294,7 @@ def place_order_class(
             return retried, False
     else:
         client_order_id = secrets.token_hex(16)
-    _check_account(account)
+    entry.check_account_trades(account)
     hold, commission = entry._check_funds(account, request, security, quote)
     group = Order._meta.get_field("uuid").default()
     leg = OrderLeg.TAKE_PROFIT if order_class == OrderClass.OCO else OrderLeg.ENTRY
@@ -429,7 +419,7 @@ def place_trailing_stop(
             return retried, False
     else:
         client_order_id = secrets.token_hex(16)
-    _check_account(account)
+    entry.check_account_trades(account)
     hold, commission = entry._check_funds(account, request, security, quote)
     order = entry._store(
         account,

@@ -602,6 +602,18 @@ def _insert_together(rows: list[tuple[models.Model, dict[str, str]]]) -> int:
         return cursor.fetchone()[0]
 
 
+def check_account_trades(account: Account) -> None:
+    """The account may take a new order: it is active and its configuration does not
+    suspend trading (409 otherwise)."""
+    if account.status != AccountStatus.ACTIVE:
+        raise ServiceError(
+            "account_not_active",
+            f"This account is {account.get_status_display().lower()}.",
+            status=409,
+        )
+    configuration.check_trading_allowed(account)
+
+
 @transaction.atomic
 def place_order(
     account: Account,
@@ -643,13 +655,7 @@ def place_order(
     security, quote, request = _checked(
         symbol, side, order_type, time_in_force, qty, limit_price, stop_price
     )
-    if account.status != AccountStatus.ACTIVE:
-        raise ServiceError(
-            "account_not_active",
-            f"This account is {account.get_status_display().lower()}.",
-            status=409,
-        )
-    configuration.check_trading_allowed(account)
+    check_account_trades(account)
 
     hold, commission = _check_funds(account, request, security, quote)
     order = _store(account, security, request, client_order_id, hold, commission, user)
